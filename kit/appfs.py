@@ -1,0 +1,190 @@
+"""The filesystem side of an app: which files belong to it, and writing a new tree.
+
+This is one of the few modules that touch the disk. Listing honours
+``.gitignore`` files at every level (and ``.dotcloudignore`` where asked),
+never descends into ``.git`` or ``node_modules``, and never follows symlinks.
+Writing builds the whole tree beside its destination and renames it into
+place, so a failure leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kit.errors import OperationFailed, UsageError
+from kit.render import OutFile
+
+ALWAYS_SKIPPED = frozenset({".git", "node_modules"})
+SCRIPT_SUFFIXES = (".js", ".mjs", ".cjs")
+TORQUE = ".torque"
+
+
+@dataclass(frozen=True)
+class _Spec:
+    base: str  # posix dir relative to the root, "" for the root itself
+    spec: Any
+
+
+def _load_spec(path: Path, base: str) -> _Spec | None:
+    import pathspec  # only apps with ignore files pay for the import
+
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    return _Spec(base, pathspec.GitIgnoreSpec.from_lines(lines))
+
+
+def _ignored(specs: Sequence[_Spec], rel: str, is_dir: bool) -> bool:
+    for spec in specs:
+        if spec.base and not rel.startswith(spec.base + "/"):
+            continue
+        sub = rel[len(spec.base) + 1 :] if spec.base else rel
+        if spec.spec.match_file(sub + "/" if is_dir else sub):
+            return True
+    return False
+
+
+def list_app_files(
+    root: Path,
+    *,
+    ignore_files: Iterable[str] = (".gitignore",),
+    exclude: Path | None = None,
+) -> list[str]:
+    """Every file (and symlink) of the app, as sorted posix paths relative to ``root``."""
+    ignore_names = tuple(ignore_files)
+    excluded = exclude.resolve() if exclude is not None else None
+    out: list[str] = []
+    specs_at: dict[str, list[_Spec]] = {}
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        rel_dir = here.relative_to(root).as_posix()
+        rel_dir = "" if rel_dir == "." else rel_dir
+        parent = rel_dir.rpartition("/")[0] if "/" in rel_dir else ""
+        specs = list(specs_at.get(parent, [])) if rel_dir else []
+        for name in ignore_names:
+            if name in filenames:
+                spec = _load_spec(here / name, rel_dir)
+                if spec is not None:
+                    specs.append(spec)
+        specs_at[rel_dir] = specs
+        kept_dirs = []
+        for name in sorted(dirnames):
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            full = here / name
+            if name in ALWAYS_SKIPPED or _ignored(specs, rel, True):
+                continue
+            if excluded is not None and full.resolve() == excluded:
+                continue
+            if full.is_symlink():
+                out.append(rel)  # copied as a link, never followed
+                continue
+            kept_dirs.append(name)
+        dirnames[:] = kept_dirs
+        for name in filenames:
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            if not _ignored(specs, rel, False):
+                out.append(rel)
+    return sorted(out)
+
+
+@dataclass(frozen=True)
+class GearLocation:
+    dirname: str
+    approot: str  # relative to the app root, "." for the root itself
+
+
+def find_gears(root: Path, files: Sequence[str]) -> list[GearLocation]:
+    """The app root itself if it holds a ``.torque``, then each direct subfolder that does."""
+    gears: list[GearLocation] = []
+    present = set(files)
+    if TORQUE in present or (root / TORQUE).is_file():
+        gears.append(GearLocation(root.resolve().name or "app", "."))
+    for rel in files:
+        parts = rel.split("/")
+        if len(parts) == 2 and parts[1] == TORQUE:
+            gears.append(GearLocation(parts[0], parts[0]))
+    return gears
+
+
+def read_bytes(path: Path, label: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {label}: {exc.strerror or exc}") from None
+
+
+def check_destination(src: Path, out: Path, *, force: bool) -> None:
+    """Refuse destinations that would lose the user's work."""
+    src_r, out_r = src.resolve(), out.resolve()
+    if out_r == src_r or src_r.is_relative_to(out_r):
+        raise UsageError(
+            f"the output folder {out} would contain or replace the source app {src}; "
+            "choose another folder with -o"
+        )
+    if out.exists() or out.is_symlink():
+        if not out.is_dir() or out.is_symlink():
+            raise UsageError(f"{out} exists and is not a folder; choose another -o")
+        if not force:
+            raise UsageError(
+                f"{out} already exists; add --force to replace it, or choose another -o"
+            )
+        if any(out.iterdir()) and not (out / "dotcloud.yml").exists():
+            raise UsageError(
+                f"{out} is not empty and holds no dotcloud.yml, so it does not look like an "
+                "earlier conversion; refusing to replace it even with --force"
+            )
+
+
+def _copy_entry(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if src.is_symlink():
+        dst.symlink_to(src.readlink())
+    else:
+        shutil.copy2(src, dst)
+
+
+def write_tree(
+    src: Path,
+    out: Path,
+    copy: Iterable[str],
+    generated: Sequence[OutFile],
+    *,
+    force: bool,
+) -> None:
+    """Copy ``copy`` from ``src``, add ``generated``, and put the result at ``out`` atomically."""
+    check_destination(src, out, force=force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".dotkit-tmp", dir=out.parent))
+    backup: Path | None = None
+    try:
+        for rel in copy:
+            _copy_entry(src / rel, staging / rel)
+        for item in generated:
+            target = staging / item.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.is_symlink():
+                target.unlink()
+            target.write_bytes(item.content)
+            target.chmod(item.mode)
+        staging.chmod(stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
+        if out.exists():
+            backup = out.with_name(f".{out.name}.dotkit-old")
+            if backup.exists():
+                shutil.rmtree(backup)
+            out.rename(backup)
+        staging.rename(out)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if backup is not None and backup.exists() and not out.exists():
+            backup.rename(out)
+        raise OperationFailed(f"could not write {out}: {exc}") from None
+    if backup is not None:
+        shutil.rmtree(backup, ignore_errors=True)

@@ -1,0 +1,69 @@
+"""The ``dotkit`` command line: one click group, one error boundary.
+
+:func:`main` is the only place that turns exceptions into messages and exit
+codes: 0 success, 1 findings or a failed operation, 2 bad input or usage,
+130 on Ctrl-C. A traceback never reaches the user for bad input.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+
+from kit import __version__
+from kit.commands.convert import convert_command
+from kit.commands.terms import terms_command
+from kit.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, InputError, KitError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "-v", "--version", prog_name="dotkit")
+def cli() -> None:
+    """Move Node.js apps from nodeSocket to dotCloud.
+
+    \b
+    Start here:
+      dotkit terms                      how nodeSocket ideas map to dotCloud
+      dotkit convert APP -o OUT         turn a nodeSocket app into a dotCloud app
+      dotkit convert APP --dry-run      see the files it would write, as a diff
+
+    Exit codes: 0 success, 1 findings or a failed operation, 2 bad input or usage.
+    """
+
+
+cli.add_command(terms_command)
+cli.add_command(convert_command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code; never raises for bad input."""
+    args = list(argv) if argv is not None else sys.argv[1:]
+    try:
+        result = cli.main(args=args, prog_name="dotkit", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Interrupted.", err=True)
+        return EXIT_INTERRUPTED
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_BAD_INPUT if isinstance(exc, click.UsageError) else exc.exit_code
+    except InputError as exc:
+        from kit.report import render_findings_text
+
+        click.echo(f"dotkit: error: {exc}", err=True)
+        if exc.findings:
+            click.echo(render_findings_text(exc.findings), err=True)
+        return exc.exit_code
+    except KitError as exc:
+        click.echo(f"dotkit: error: {exc}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return EXIT_INTERRUPTED
+    return result if isinstance(result, int) else EXIT_OK
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""The shell around :func:`kit.convert.convert_app`: read, convert, report, write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kit.appfs import (
+    SCRIPT_SUFFIXES,
+    check_destination,
+    find_gears,
+    list_app_files,
+    read_bytes,
+    write_tree,
+)
+from kit.convert import BUILD_FILE, Conversion, GearInput, Options, convert_app
+from kit.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, InputError, UsageError
+from kit.report import render_diff, render_error_json, render_json, render_text
+
+
+def _gear_inputs(src: Path, files: list[str]) -> list[GearInput]:
+    inputs: list[GearInput] = []
+    for gear in find_gears(src, files):
+        prefix = "" if gear.approot == "." else gear.approot + "/"
+        own = frozenset(f[len(prefix) :] for f in files if f.startswith(prefix))
+        base = src if gear.approot == "." else src / gear.approot
+        scripts = tuple(
+            (rel, read_bytes(base / rel, f"{prefix}{rel}"))
+            for rel in sorted(own)
+            if rel.endswith(SCRIPT_SUFFIXES)
+            and (base / rel).is_file()
+            and not (base / rel).is_symlink()
+        )
+        inputs.append(
+            GearInput(
+                dirname=gear.dirname,
+                approot=gear.approot,
+                torque=read_bytes(base / ".torque", f"{prefix}.torque"),
+                files=own,
+                scripts=scripts,
+            )
+        )
+    return inputs
+
+
+def run_convert(
+    src: Path,
+    out: Path | None,
+    *,
+    dry_run: bool,
+    force: bool,
+    strict: bool,
+    fix: bool,
+    node_version: str,
+    fmt: str,
+) -> int:
+    if not src.exists():
+        raise UsageError(f"{src} does not exist")
+    if not src.is_dir():
+        raise UsageError(f"{src} is not a folder; give the nodeSocket app's root folder")
+    out = out if out is not None else src.resolve().with_name(src.resolve().name + "-dotcloud")
+    if not dry_run:
+        check_destination(src, out, force=force)
+    files = list_app_files(src, exclude=out)
+    label = str(src)
+    options = Options(node_version=node_version, fix=fix, source_name=src.resolve().name)
+    try:
+        conversion = convert_app(
+            _gear_inputs(src, files),
+            options,
+            root_label=label,
+            root_has_build_file=BUILD_FILE in files,
+        )
+    except InputError as exc:
+        if fmt == "json":
+            click.echo(render_error_json(exc.findings, source=label), nl=False)
+            return EXIT_BAD_INPUT
+        raise
+
+    lossy = conversion.lossy_rows
+    if strict and lossy:
+        outcome = (
+            f"--strict: {len(lossy)} item(s) dropped or left for a manual step; nothing written."
+        )
+        _emit(conversion, fmt, label, None, False, outcome)
+        return EXIT_FAILED
+    if dry_run:
+        if fmt == "text":
+            originals = {
+                path: (src / path).read_bytes()
+                for path in [*(f.path for f in conversion.files), *conversion.removed]
+                if (src / path).is_file()
+            }
+            click.echo(render_diff(conversion, originals), nl=False)
+        _emit(conversion, fmt, label, str(out), False, "Dry run: nothing was written.")
+        return EXIT_OK
+    removed = set(conversion.removed)
+    write_tree(
+        src,
+        out,
+        [f for f in files if f not in removed],
+        conversion.files,
+        force=force,
+    )
+    _emit(conversion, fmt, label, str(out), True, f"Wrote the dotCloud app to {out}.")
+    return EXIT_OK
+
+
+def _emit(
+    conversion: Conversion, fmt: str, source: str, output: str | None, written: bool, outcome: str
+) -> None:
+    if fmt == "json":
+        click.echo(render_json(conversion, source=source, output=output, written=written), nl=False)
+    else:
+        click.echo(render_text(conversion, source=source, outcome=outcome), nl=False)

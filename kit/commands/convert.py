@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+NODE_VERSIONS = ("v0.4.x", "v0.6.x", "v0.8.x")
+
+
+@click.command("convert")
+@click.argument("src", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(path_type=Path),
+    help="Folder for the dotCloud app.  [default: SRC-dotcloud, beside SRC]",
+)
+@click.option("--dry-run", is_flag=True, help="Print the changes as a unified diff; write nothing.")
+@click.option("--force", is_flag=True, help="Replace OUT if it holds an earlier conversion.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 and write nothing if any setting is dropped or needs a manual step.",
+)
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="Also rewrite literal ports in the copied code: HTTP listen() to 8080, "
+    "TCP listen() to process.env.PORT_SERVER. The source app is never touched.",
+)
+@click.option(
+    "--node-version",
+    type=click.Choice(NODE_VERSIONS),
+    default="v0.8.x",
+    show_default=True,
+    help="config: node_version for every service.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for programs.",
+)
+def convert_command(
+    src: Path,
+    out: Path | None,
+    dry_run: bool,
+    force: bool,
+    strict: bool,
+    fix: bool,
+    node_version: str,
+    fmt: str,
+) -> int:
+    """Convert the nodeSocket app in SRC into a dotCloud app.
+
+    Each Gear (a folder holding a .torque, or SRC itself) becomes one nodejs
+    service: its settings go to dotcloud.yml at the root, its start command to
+    a supervisord.conf in the Gear. The rest of the app is copied as it is,
+    honouring .gitignore and leaving out .git and node_modules.
+
+    Every run prints a migration report: what became of each key, where it
+    went (file and line), and what still needs doing by hand.
+
+    \b
+    Examples:
+      dotkit convert myapp -o myapp-dotcloud
+      dotkit convert myapp --dry-run          # show the diff, write nothing
+      dotkit convert myapp --fix --force      # also move listen(3535) to 8080
+      dotkit convert myapp --strict           # fail if anything would be lost
+
+    Exit codes: 0 converted; 1 --strict found a loss; 2 the app cannot be
+    converted (every problem is listed with its file, line and column).
+    """
+    from kit.commands._convert_run import run_convert
+
+    return run_convert(
+        src,
+        out,
+        dry_run=dry_run,
+        force=force,
+        strict=strict,
+        fix=fix,
+        node_version=node_version,
+        fmt=fmt,
+    )

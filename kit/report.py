@@ -1,0 +1,155 @@
+"""Rendering a conversion for people (text) and for programs (JSON), and as a diff.
+
+Everything here returns strings; secrets are masked before anything is shown.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from kit.convert import BUILD_FILE, Conversion
+from kit.findings import Finding
+from kit.migration import ReportRow
+from kit.secrets import MASK, mask_url_passwords
+
+
+def _where(path: str | None, line: int | None) -> str:
+    if path is None:
+        return "-"
+    return f"{path}:{line}" if line is not None else path
+
+
+def summary(conversion: Conversion) -> dict[str, int]:
+    actions = Counter(row.action for row in conversion.rows)
+    severities = Counter(f.severity for f in conversion.findings)
+    return {
+        "services": len(conversion.services),
+        "converted": actions["converted"],
+        "changed": actions["changed"],
+        "dropped": actions["dropped"],
+        "manual": actions["manual"],
+        "errors": severities["error"],
+        "warnings": severities["warning"],
+        "infos": severities["info"],
+        "files_fixed": len(conversion.edits),
+    }
+
+
+def render_findings_text(findings: Iterable[Finding]) -> str:
+    lines: list[str] = []
+    for f in findings:
+        lines.append(f"{f.severity:<8} {f.location}  [{f.rule}]")
+        lines.append(f"         {f.message}")
+        if f.fix:
+            lines.append(f"         fix: {f.fix}")
+    return "\n".join(lines)
+
+
+def _row_lines(row: ReportRow) -> list[str]:
+    change = row.new if row.action != "dropped" else "(dropped)"
+    if row.source == "(Gear name)":
+        change = f"{row.old} -> {row.new}"
+    head = (
+        f"  {row.action:<9}  {row.source:<22}  {_where(row.source_path, row.source_line):<22}"
+        f"  -> {_where(row.target_path, row.target_line)}"
+    )
+    return [head, f"             {change}", f"             why: {row.reason}"]
+
+
+def render_text(conversion: Conversion, *, source: str, outcome: str) -> str:
+    """The migration report as plain, stable text."""
+    counts = summary(conversion)
+    names = ", ".join(s.name for s in conversion.services)
+    out = [f"Migration report for {source}: {counts['services']} service(s): {names}", ""]
+    current = None
+    for row in conversion.rows:
+        if row.service != current:
+            if current is not None:
+                out.append("")
+            current = row.service
+            out.append(f"{row.gear} -> service {row.service}")
+        out.extend(_row_lines(row))
+    if conversion.findings:
+        out += ["", "Findings:", render_findings_text(conversion.findings)]
+    for edit in conversion.edits:
+        out += ["", f"Fixed {edit.path}:"] + [f"  {d}" for d in edit.descriptions]
+    out += [
+        "",
+        f"{counts['converted']} converted, {counts['changed']} changed, "
+        f"{counts['dropped']} dropped, {counts['manual']} manual; "
+        f"{counts['warnings']} warning(s), {counts['infos']} note(s).",
+        outcome,
+    ]
+    return "\n".join(out) + "\n"
+
+
+def render_json(conversion: Conversion, *, source: str, output: str | None, written: bool) -> str:
+    doc: dict[str, Any] = {
+        "source": source,
+        "output": output,
+        "written": written,
+        "services": [
+            {"name": s.name, "approot": s.approot, "ports": dict(s.ports)}
+            for s in conversion.services
+        ],
+        "rows": [asdict(row) for row in conversion.rows],
+        "findings": [f.as_dict() for f in conversion.findings],
+        "edits": [{"path": e.path, "changes": list(e.descriptions)} for e in conversion.edits],
+        "summary": summary(conversion),
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_error_json(findings: Sequence[Finding], *, source: str) -> str:
+    doc = {
+        "source": source,
+        "written": False,
+        "findings": [f.as_dict() for f in findings],
+        "summary": {"errors": sum(f.severity == "error" for f in findings)},
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def mask_text(text: str, secrets: Iterable[str]) -> str:
+    """Hide every secret value (and its JSON-escaped form) and URL passwords."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) < 3:
+            continue
+        text = text.replace(secret, MASK)
+        escaped = json.dumps(secret)[1:-1]
+        if escaped != secret:
+            text = text.replace(escaped, MASK)
+    return mask_url_passwords(text)
+
+
+def _text(data: bytes) -> list[str]:
+    return data.decode("utf-8", errors="replace").splitlines(keepends=True)
+
+
+def render_diff(conversion: Conversion, originals: Mapping[str, bytes]) -> str:
+    """The conversion as a unified diff against the source app, secrets masked."""
+    chunks: list[str] = []
+    for item in conversion.files:
+        before = originals.get(item.path)
+        after = conversion.masked_build_file.encode() if item.path == BUILD_FILE else item.content
+        chunks.extend(
+            difflib.unified_diff(
+                _text(before) if before is not None else [],
+                _text(after),
+                fromfile=f"a/{item.path}" if before is not None else "/dev/null",
+                tofile=f"b/{item.path}",
+            )
+        )
+    for path in conversion.removed:
+        chunks.extend(
+            difflib.unified_diff(
+                _text(originals.get(path, b"")), [], fromfile=f"a/{path}", tofile="/dev/null"
+            )
+        )
+    text = "".join(line if line.endswith("\n") else line + "\n" for line in chunks)
+    return mask_text(text, conversion.secrets)

@@ -1,0 +1,4 @@
+// Turn a report object into the response body: stable, readable JSON.
+exports.render = function (report) {
+  return JSON.stringify(report, null, 2) + '\n';
+};

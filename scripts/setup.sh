@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Set up everything dotkit needs on this machine: a virtualenv in .venv with the
+# kit and its test tools. Safe to run again; it only installs what is missing.
+# Usage: scripts/setup.sh [--quiet]
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+say() { if [ "${1:-}" != "" ]; then echo "==> $*" >&2; fi; }
+
+python=${PYTHON:-python3}
+if ! command -v "$python" >/dev/null 2>&1; then
+  echo "setup: $python not found; install Python 3.11 or newer" >&2
+  exit 2
+fi
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "setup: dotkit needs Python 3.11 or newer; $python is $("$python" --version 2>&1)" >&2
+  exit 2
+fi
+for tool in node npm; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "setup: warning: $tool not found; the sample apps and the sandbox need Node.js and npm" >&2
+  fi
+done
+
+stamp=.venv/.dotkit-setup
+if [ ! -x .venv/bin/python ]; then
+  say "creating the virtualenv in .venv"
+  "$python" -m venv .venv
+fi
+# Reinstall only when the project's dependencies changed since the last setup.
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  say "installing dotkit and its test tools into .venv"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 \
+    | grep -v "is ignored: it is neither" >&2 || true
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]' 2>&1 \
+    | grep -v "is ignored: it is neither" >&2 || true
+  .venv/bin/python -c 'import kit, yaml, click, tree_sitter_javascript, supervisor' \
+    || { echo "setup: the install did not complete; see the messages above" >&2; exit 1; }
+  echo "$want" > "$stamp"
+fi
