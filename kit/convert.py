@@ -199,7 +199,8 @@ def convert_app(
     if has_errors(findings):
         errors = [f for f in findings if f.severity == "error"]
         raise InputError(
-            f"{len(errors)} problem{'s' if len(errors) != 1 else ''} stop the conversion",
+            f"{len(errors)} problem{'s stop' if len(errors) != 1 else ' stops'} the conversion; "
+            "nothing was written",
             sorted_findings(findings),
         )
     return _assemble(converted, options, findings, secrets)
@@ -272,7 +273,7 @@ def _convert_gear(
     if torque.start not in gear.files:
         candidates = sorted(p for p in gear.files if p.endswith((".js", ".mjs", ".cjs")))
         close = difflib.get_close_matches(torque.start, candidates, n=1)
-        pos = torque.positions["start"]
+        pos = torque.value_positions["start"]
         findings.append(
             Finding(
                 rule="start-missing",

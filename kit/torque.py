@@ -40,6 +40,7 @@ class Torque:
     env: tuple[EnvVar, ...]
     parameters: tuple[str, ...]
     positions: dict[str, Pos] = field(default_factory=dict)
+    value_positions: dict[str, Pos] = field(default_factory=dict)
 
 
 class _Errors:
@@ -192,7 +193,8 @@ def _read_object(root: JNode, path: str, errors: _Errors) -> Torque | None:
     parameters = _read_parameters(nodes.get("parameters"), errors)
     if start is None or env is None or parameters is None:
         return None
-    return Torque(path, start, route, env, parameters, positions)
+    values = {key: node.pos for key, node in nodes.items()}
+    return Torque(path, start, route, env, parameters, positions, values)
 
 
 def _read_start(node: JNode | None, object_pos: Pos, errors: _Errors) -> str | None:

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from kit.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+GUIDE_APP = REPO / "sample_apps" / "nodesocket-guide"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+@pytest.fixture(autouse=True)
+def _no_writes_to_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tests never touch the real home directory or the kit's real state."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("DOTKIT_HOME", str(home / "dotkit"))
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """Run ``dotkit`` in-process and capture what it printed."""
+
+    def run(*argv: str | Path) -> Result:
+        capsys.readouterr()
+        code = main([str(a) for a in argv])
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def guide_app(tmp_path: Path) -> Path:
+    """A private copy of the guide's sample app."""
+    dest = tmp_path / "nodesocket-guide"
+    shutil.copytree(GUIDE_APP, dest)
+    return dest
+
+
+def make_app(root: Path, gears: dict[str, dict[str, str | bytes]]) -> Path:
+    """Write a nodeSocket app: {gear dir: {relative path: content}}."""
+    for gear, files in gears.items():
+        for rel, content in files.items():
+            path = root / gear / rel if gear != "." else root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+    return root
