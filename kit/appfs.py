@@ -14,9 +14,8 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from kit.errors import OperationFailed, UsageError
 from kit.render import OutFile
@@ -26,8 +25,7 @@ SCRIPT_SUFFIXES = (".js", ".mjs", ".cjs")
 TORQUE = ".torque"
 
 
-@dataclass(frozen=True)
-class _Spec:
+class _Spec(NamedTuple):
     base: str  # posix dir relative to the root, "" for the root itself
     spec: Any
 
@@ -95,8 +93,7 @@ def list_app_files(
     return sorted(out)
 
 
-@dataclass(frozen=True)
-class GearLocation:
+class GearLocation(NamedTuple):
     dirname: str
     approot: str  # relative to the app root, "." for the root itself
 

@@ -9,7 +9,7 @@ port is rewritten in place by :mod:`kit.jsfix`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from kit.findings import Finding
 from kit.jsanalysis import JsAnalysis, ListenCall
@@ -21,18 +21,19 @@ TCP_PORT_NAME = "server"
 TCP_PORT_ENV = "PORT_SERVER"
 
 
-@dataclass(frozen=True)
-class Script:
+class Script(NamedTuple):
     path: str  # relative to the app root
     source: bytes
     analysis: JsAnalysis
 
 
-@dataclass
 class CodeReview:
-    rows: list[ReportRow] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    edits: list[CodeEdit] = field(default_factory=list)
+    __slots__ = ("edits", "findings", "rows")
+
+    def __init__(self) -> None:
+        self.rows: list[ReportRow] = []
+        self.findings: list[Finding] = []
+        self.edits: list[CodeEdit] = []
 
 
 def _call_text(listen: ListenCall) -> str:

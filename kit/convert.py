@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from kit.codeports import HTTP_PORT, TCP_PORT_ENV, TCP_PORT_NAME, Script, review_code
 from kit.errors import InputError
@@ -44,8 +44,7 @@ BUILD_FILE = "dotcloud.yml"
 SUPERVISORD_FILE = "supervisord.conf"
 
 
-@dataclass(frozen=True)
-class GearInput:
+class GearInput(NamedTuple):
     """One Gear as read from disk: its directory, ``.torque`` and code."""
 
     dirname: str
@@ -55,15 +54,13 @@ class GearInput:
     scripts: tuple[tuple[str, bytes], ...] = ()
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     node_version: str = DEFAULT_NODE_VERSION
     fix: bool = False
     source_name: str = "app"
 
 
-@dataclass(frozen=True)
-class Conversion:
+class Conversion(NamedTuple):
     services: tuple[ServicePlan, ...]
     files: tuple[OutFile, ...]
     removed: tuple[str, ...]
@@ -78,23 +75,21 @@ class Conversion:
         return tuple(row for row in self.rows if row.action in LOSSY_ACTIONS)
 
 
-@dataclass
-class _Row:
+class _Row(NamedTuple):
     """A report row whose target line is found once the build file is rendered."""
 
     row: ReportRow
     target_key: tuple[str, ...] | None = None
 
 
-@dataclass
-class _Gear:
+class _Gear(NamedTuple):
     source: GearInput
     service: str
     torque: Torque
     plan: ServicePlan
     conf: OutFile
-    rows: list[_Row] = field(default_factory=list)
-    edits: list[CodeEdit] = field(default_factory=list)
+    rows: list[_Row]
+    edits: list[CodeEdit]
 
 
 def _join(approot: str, name: str) -> str:
@@ -492,7 +487,7 @@ def _assemble(
         for pending in ordered:
             r = pending.row
             if pending.target_key is not None:
-                r = replace(r, target_line=lines.get(pending.target_key))
+                r = r._replace(target_line=lines.get(pending.target_key))
             rows.append(r)
     files = [OutFile(BUILD_FILE, build_text.encode())]
     files.extend(g.conf for g in gears)

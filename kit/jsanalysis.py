@@ -33,6 +33,8 @@ _SERVER_MODULES: dict[str, ServerKind] = {
 _FACTORY_NAMES = frozenset({"createServer", "createSecureServer", "Server"})
 _FUNCTION_TYPES = frozenset({"function_expression", "function", "arrow_function"})
 _DIGITS = re.compile(r"[0-9]+")
+# Argument text is for messages; capping it keeps nested `listen(listen(...))` linear.
+_MAX_TEXT_BYTES = 4096
 # Deep enough for `const port = PORT` chains, shallow enough that cycles end fast.
 _MAX_ALIAS_DEPTH = 8
 
@@ -200,8 +202,11 @@ class _Scope:
     def server_of(self, node: Node | None) -> ServerKind | None:
         """The kind of server an expression evaluates to, if it visibly builds one."""
         node = _unwrap(node)
-        # `var app = module.exports = express()`; chains may be long, so loop.
-        while node is not None and node.type == "assignment_expression":
+        # `var app = module.exports = express()`. Every link of a chain is itself a
+        # binding, so a bounded look keeps `x = x = ... = y` linear.
+        for _ in range(_MAX_ALIAS_DEPTH):
+            if node is None or node.type != "assignment_expression":
+                break
             node = _unwrap(node.child_by_field_name("right"))
         if node is None:
             return None
@@ -373,7 +378,28 @@ def _bind(scope: _Scope, nodes: list[Node]) -> list[tuple[Node, Node | None]]:
     return targets
 
 
-def _listen_call(scope: _Scope, call: Node) -> ListenCall | None:
+class _Positions:
+    """1-based (line, character column) of nodes met in roughly document order.
+
+    Columns are counted on from the previous node on the same line, so a minified
+    one-line file with many calls is not decoded from its start every time.
+    """
+
+    def __init__(self, source: bytes) -> None:
+        self.source = source
+        self.row, self.byte, self.column = -1, 0, 0
+
+    def of(self, node: Node) -> tuple[int, int]:
+        row, byte_column = node.start_point
+        if row != self.row or node.start_byte < self.byte:
+            self.row, self.byte, self.column = row, node.start_byte - byte_column, 0
+        chunk = self.source[self.byte : node.start_byte]
+        self.column += len(chunk.decode("utf-8", errors="replace"))
+        self.byte = node.start_byte
+        return row + 1, self.column + 1
+
+
+def _listen_call(scope: _Scope, positions: _Positions, call: Node) -> ListenCall | None:
     source = scope.source
     function = call.child_by_field_name("function")
     if function is None or function.type != "member_expression":
@@ -386,14 +412,18 @@ def _listen_call(scope: _Scope, call: Node) -> ListenCall | None:
     if server is None and args and _not_a_port(scope, args[0]):
         return None
     first = args[0] if args else None
-    port = _classify(scope, first, _text(source, first) if first is not None else "")
+    text = ""
+    if first is not None:
+        end = min(first.end_byte, first.start_byte + _MAX_TEXT_BYTES)
+        text = source[first.start_byte : end].decode("utf-8", errors="replace")
+    port = _classify(scope, first, text)
     host: str | None = None
     unwrapped = _unwrap(first)
     if unwrapped is not None and unwrapped.type == "object":
         host = _string(source, _property(source, unwrapped, "host"))
     elif len(args) > 1:
         host = _string(source, args[1])
-    line, column = line_column(source, prop.start_byte)
+    line, column = positions.of(prop)
     return ListenCall(line, column, server or "unknown", port, host)
 
 
@@ -406,7 +436,8 @@ def analyze_js(source: bytes) -> JsAnalysis:
         kind = scope.server_of(value)
         if kind is not None:
             scope.servers.setdefault(_text(source, target), kind)
-    listens = (_listen_call(scope, n) for n in nodes if n.type == "call_expression")
+    positions = _Positions(source)
+    listens = (_listen_call(scope, positions, n) for n in nodes if n.type == "call_expression")
     return JsAnalysis(
         listens=tuple(call for call in listens if call is not None),
         syntax_error=_first_error(source, tree.root_node),

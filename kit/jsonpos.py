@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 MAX_DEPTH = 64
 
@@ -37,31 +36,31 @@ _KIND_NAMES = {
 }
 
 
-@dataclass(frozen=True)
-class Pos:
+class Pos(NamedTuple):
     line: int
     column: int
 
 
-@dataclass(frozen=True)
-class Tolerated:
+class Tolerated(NamedTuple):
     """A slip the parser accepted: what it was and where it first happened."""
 
     kind: Literal["comment", "trailing-comma"]
     pos: Pos
-    count: int
+    occurrences: int
 
 
-@dataclass
 class JNode:
     """A parsed JSON value with its position and, for scalars, its source text."""
 
-    kind: NodeKind
-    pos: Pos
-    value: Any = None
-    raw: str = ""
-    members: list[tuple[str, Pos, JNode]] = field(default_factory=list)
-    items: list[JNode] = field(default_factory=list)
+    __slots__ = ("items", "kind", "members", "pos", "raw", "value")
+
+    def __init__(self, kind: NodeKind, pos: Pos, value: Any = None, raw: str = "") -> None:
+        self.kind = kind
+        self.pos = pos
+        self.value = value
+        self.raw = raw
+        self.members: list[tuple[str, Pos, JNode]] = []
+        self.items: list[JNode] = []
 
     def describe(self) -> str:
         return _KIND_NAMES[self.kind]
@@ -92,16 +91,14 @@ class JsonProblem(Exception):
         self.fix = fix
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(NamedTuple):
     kind: str  # one of {}[]:, or "string", "number", "word", "eof"
     text: str
     pos: Pos
     end: Pos
 
 
-@dataclass
-class ParseResult:
+class ParseResult(NamedTuple):
     root: JNode
     tolerated: list[Tolerated]
 
@@ -123,7 +120,7 @@ class _Lexer:
         if seen is None:
             self.tolerated[kind] = Tolerated(kind, pos, 1)
         else:
-            self.tolerated[kind] = Tolerated(kind, seen.pos, seen.count + 1)
+            self.tolerated[kind] = Tolerated(kind, seen.pos, seen.occurrences + 1)
 
     def _newline(self, index: int) -> None:
         self.line += 1

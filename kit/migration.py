@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Action = Literal["converted", "changed", "dropped", "manual"]
 LOSSY_ACTIONS: frozenset[str] = frozenset({"dropped", "manual"})
@@ -14,8 +13,7 @@ GUIDE_CONFIG = "Move Configuration From .torque to dotcloud.yml and supervisord.
 GUIDE_PORTS = "Update Your Code to Listen on Port 8080"
 
 
-@dataclass(frozen=True)
-class ReportRow:
+class ReportRow(NamedTuple):
     """What became of one source key (or one piece of code) in the conversion."""
 
     gear: str
@@ -32,8 +30,7 @@ class ReportRow:
     guide: str
 
 
-@dataclass(frozen=True)
-class CodeEdit:
+class CodeEdit(NamedTuple):
     """A change ``--fix`` makes to one of the user's files, spliced at syntax nodes."""
 
     path: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 SERVICE_NAME_MAX = 16
 SERVICE_NAME = re.compile(r"[a-z0-9_]{1,16}")
@@ -18,8 +18,7 @@ def sanitize_service_name(dirname: str) -> str:
     return name[:SERVICE_NAME_MAX] or "_"
 
 
-@dataclass(frozen=True)
-class ServiceName:
+class ServiceName(NamedTuple):
     dirname: str
     name: str
     sanitized: str  # what sanitising alone gave, before a collision was resolved

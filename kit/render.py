@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -28,8 +27,7 @@ _SafeDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@dataclass(frozen=True)
-class OutFile:
+class OutFile(NamedTuple):
     """A file to write, relative to the output directory."""
 
     path: str
@@ -37,8 +35,7 @@ class OutFile:
     mode: int = 0o644
 
 
-@dataclass(frozen=True)
-class ServicePlan:
+class ServicePlan(NamedTuple):
     """One dotCloud service, as it will be written to ``dotcloud.yml``."""
 
     name: str

@@ -9,7 +9,6 @@ import difflib
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
 from typing import Any
 
 from kit.convert import BUILD_FILE, Conversion
@@ -97,7 +96,7 @@ def render_json(conversion: Conversion, *, source: str, output: str | None, writ
             {"name": s.name, "approot": s.approot, "ports": dict(s.ports)}
             for s in conversion.services
         ],
-        "rows": [asdict(row) for row in conversion.rows],
+        "rows": [row._asdict() for row in conversion.rows],
         "findings": [f.as_dict() for f in conversion.findings],
         "edits": [{"path": e.path, "changes": list(e.descriptions)} for e in conversion.edits],
         "summary": summary(conversion),

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(NamedTuple):
     nodesocket: str
     dotcloud: str
     notes: str
     section: str
 
     def as_dict(self) -> dict[str, str]:
-        return asdict(self)
+        return self._asdict()
 
 
 TERMS: tuple[Term, ...] = (

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import posixpath
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from kit.findings import Finding
 from kit.jsonpos import JNode, JsonProblems, Pos, parse
@@ -22,8 +22,7 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
-@dataclass(frozen=True)
-class EnvVar:
+class EnvVar(NamedTuple):
     """One ``env`` entry; ``value`` is the text to carry over, as written."""
 
     key: str
@@ -32,15 +31,14 @@ class EnvVar:
     pos: Pos
 
 
-@dataclass(frozen=True)
-class Torque:
+class Torque(NamedTuple):
     path: str
     start: str
     route: str | None
     env: tuple[EnvVar, ...]
     parameters: tuple[str, ...]
-    positions: dict[str, Pos] = field(default_factory=dict)
-    value_positions: dict[str, Pos] = field(default_factory=dict)
+    positions: dict[str, Pos]
+    value_positions: dict[str, Pos]
 
 
 class _Errors:
@@ -142,7 +140,7 @@ def parse_torque(data: bytes, path: str) -> tuple[Torque | None, list[Finding]]:
         return None, errors.items
     for slip in result.tolerated:
         what = "a comment" if slip.kind == "comment" else "a trailing comma"
-        more = f" ({slip.count} in all)" if slip.count > 1 else ""
+        more = f" ({slip.occurrences} in all)" if slip.occurrences > 1 else ""
         errors.warn(
             "torque-tolerated",
             slip.pos,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-import os
+import random
 import time
 
 import pytest
@@ -203,8 +203,24 @@ def test_column_counts_characters_not_bytes() -> None:
     call = only(analyze_js(source.encode()))
     assert call.line == 2
     line = source.splitlines()[1]
-    assert call.column == line.index("listen") + 1 == 45
+    assert call.column == line.index("listen") + 1 == 46
     assert call.column != line.encode().index(b"listen") + 1
+
+
+def test_columns_of_several_calls_on_one_line() -> None:
+    line = "var http = require('http'); var a = 'ü€'; http.createServer().listen(1); /* ☃ */ "
+    line += "http.createServer().listen(2);"
+    source = ("\n" + line + "\n").encode()
+    calls = analyze_js(source).listens
+    first = line.index("listen")
+    second = line.index("listen", first + 1)
+    assert [(c.line, c.column, c.port.value) for c in calls] == [
+        (2, first + 1, 1),
+        (2, second + 1, 2),
+    ]
+    for call in calls:
+        offset = source.index(b"listen(%d)" % call.port.value)
+        assert line_column(source, offset) == (call.line, call.column)
 
 
 def test_unknown_receivers() -> None:
@@ -240,13 +256,15 @@ def test_missing_node_is_a_syntax_error() -> None:
 @pytest.mark.parametrize(
     "source",
     [
-        os.urandom(20_000),
+        random.Random(1).randbytes(20_000),
         b"\xff\xfe\x00listen(\x80\x81)" * 500,
         b"[" * 50_000,
         b"x.listen(" + b"+(" * 50_000 + b"process.env.PORT",
         b"x.listen(" + b"{port: " * 50_000,
         b"x = " * 50_000 + b"y; x.listen(1)",
         b"a(" * 50_000,
+        b"x.listen(" * 20_000 + b")" * 20_000,
+        b"x.listen(1);" * 20_000,
     ],
 )
 def test_hostile_input_returns_quickly(source: bytes) -> None:
