@@ -364,8 +364,9 @@ def _bind(scope: _Scope, nodes: list[Node]) -> list[tuple[Node, Node | None]]:
             module = _string(source, node.child_by_field_name("source"))
             clause = next((c for c in node.named_children if c.type == "import_clause"), None)
             for part in clause.named_children if clause and module else []:
-                bound = part.named_children[-1] if part.type == "namespace_import" else part
-                scope.bind_module(bound, (module or "").removeprefix("node:"))
+                if part.type == "namespace_import":
+                    part = next(iter(reversed(part.named_children)), part)  # `* as name`
+                scope.bind_module(part, (module or "").removeprefix("node:"))
         elif node.type in {"assignment_expression", "augmented_assignment_expression"}:
             left = node.child_by_field_name("left")
             if left is not None and left.type == "identifier":

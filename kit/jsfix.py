@@ -9,10 +9,11 @@ user wrote them, and makes a second run a no-op.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from kit.jsanalysis import JsAnalysis, ListenCall, Span, line_column
+from kit.jsanalysis import JsAnalysis, ListenCall, Span
 
 HTTP_PORT = 8080
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
@@ -46,8 +47,7 @@ def _edit(source: bytes, call: ListenCall, span: Span, replacement: str) -> Edit
         description = f"listen({written}) -> listen({new.decode('utf-8', errors='replace')})"
     else:
         description = f"{old} -> {replacement} (the port of listen({port.text}))"
-    line, column = line_column(source, span.start)
-    return Edit(span, replacement, line, column, description)
+    return Edit(span, replacement, 0, 0, description)  # positioned once all are known
 
 
 def _fix_for(source: bytes, call: ListenCall, tcp_port_env: str | None) -> Edit | None:
@@ -68,23 +68,60 @@ def _fix_for(source: bytes, call: ListenCall, tcp_port_env: str | None) -> Edit 
 def plan_port_fixes(source: bytes, analysis: JsAnalysis, *, tcp_port_env: str | None) -> list[Edit]:
     """Edits moving HTTP listens to 8080 and TCP listens to ``process.env[tcp_port_env]``.
 
-    Two listens can share one declaration (``var PORT = 3000`` used twice); the first
-    listen's wish wins and a conflicting one is dropped, since planning over real
-    files must not fail.
+    Listens sharing a declaration (``var PORT = 3000`` used by an HTTP and a TCP
+    server) agree on one edit or get none: picking a winner would let the loser's
+    wish surface on the next run, breaking idempotence, and the honest fix there
+    is a human splitting the variable.
     """
-    planned: list[Edit] = []
+    wanted: dict[tuple[Span, str], Edit] = {}
     for call in analysis.listens:
         edit = _fix_for(source, call, tcp_port_env)
-        if edit is None:
-            continue
-        if any(_overlaps(edit.span, other.span) for other in planned):
-            continue
-        planned.append(edit)
-    return sorted(planned, key=lambda e: e.span.start)
+        if edit is not None:
+            wanted.setdefault((edit.span, edit.replacement), edit)
+    return _positioned(source, _without_conflicts(list(wanted.values())))
 
 
-def _overlaps(a: Span, b: Span) -> bool:
-    return (a.start < b.end and b.start < a.end) or a == b
+def _positioned(source: bytes, edits: list[Edit]) -> list[Edit]:
+    """Fill in 1-based line and character column, walking the source once.
+
+    Edits arrive in source order; counting on from the previous one keeps a
+    generated file with thousands of listens linear rather than quadratic.
+    """
+    placed: list[Edit] = []
+    line, line_start, cursor, column = 1, 0, 0, 0
+    for edit in edits:
+        offset = edit.span.start
+        newlines = source.count(b"\n", cursor, offset)
+        if newlines:
+            line += newlines
+            line_start = source.rfind(b"\n", cursor, offset) + 1
+            cursor, column = line_start, 0
+        column += len(source[cursor:offset].decode("utf-8", errors="replace"))
+        cursor = offset
+        placed.append(replace(edit, line=line, column=column + 1))
+    return placed
+
+
+def _without_conflicts(edits: list[Edit]) -> list[Edit]:
+    """``edits`` in source order, minus every edit that overlaps another one.
+
+    Two sweeps (furthest end before, nearest start after) instead of comparing all
+    pairs, so a file with thousands of listens still plans in linear time.
+    """
+    ordered = sorted(edits, key=lambda e: (e.span.start, e.span.end))
+    shared = Counter(edit.span for edit in ordered)
+    bad: set[int] = set()
+    reach = -1
+    for index, edit in enumerate(ordered):
+        if edit.span.start < reach or shared[edit.span] > 1:
+            bad.add(index)
+        reach = max(reach, edit.span.end)
+    floor = max((edit.span.end for edit in ordered), default=0) + 1
+    for index in reversed(range(len(ordered))):
+        if ordered[index].span.end > floor:
+            bad.add(index)
+        floor = min(floor, ordered[index].span.start)
+    return [edit for index, edit in enumerate(ordered) if index not in bad]
 
 
 def _checked(source: bytes, edits: Sequence[Edit]) -> list[Edit]:

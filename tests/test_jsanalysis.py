@@ -298,3 +298,22 @@ def test_line_column() -> None:
     assert line_column(source, 10_000) == (3, 1)
     assert line_column(source, -5) == (1, 1)
     assert line_column(b"\xff\xfez", 2) == (1, 3)
+
+
+def test_shorthand_port_option_and_https() -> None:
+    source = b"const https = require('https');\nconst port = 3535;\n"
+    source += b"https.createServer(opts, app).listen({ port }, cb);\n"
+    call = only(analyze_js(source))
+    assert (call.line, call.column, call.server) == (3, 31, "http")
+    assert (call.port.kind, call.port.value, call.port.text) == ("literal", 3535, "{ port }")
+    assert call.port.literal == span_of(source, b"3535")
+
+
+def test_options_without_port_and_callback_only_are_missing() -> None:
+    source = b"var http = require('http');\nvar s = http.createServer();\n"
+    source += b"s.listen({ path: '/tmp/app.sock' });\ns.listen(function () {});\n"
+    calls = analyze_js(source).listens
+    assert [(c.line, c.server, c.port.kind, c.port.literal) for c in calls] == [
+        (3, "http", "missing", None),
+        (4, "http", "missing", None),
+    ]
