@@ -7,12 +7,10 @@ Writing builds the whole tree beside its destination and renames it into
 place, so a failure leaves nothing half-written.
 """
 
-from __future__ import annotations
-
 import os
 import shutil
 import stat
-import tempfile
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -159,7 +157,9 @@ def write_tree(
     """Copy ``copy`` from ``src``, add ``generated``, and put the result at ``out`` atomically."""
     check_destination(src, out, force=force)
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".dotkit-tmp", dir=out.parent))
+    # mkdir fails if the name exists, so two runs can never share a staging folder.
+    staging = out.parent / f".{out.name}.{os.getpid()}.{time.monotonic_ns()}.dotkit-tmp"
+    staging.mkdir(mode=0o700)
     backup: Path | None = None
     try:
         for rel in copy:

@@ -6,8 +6,6 @@ breaks a rule becomes a finding and a report row, and with ``--fix`` a literal
 port is rewritten in place by :mod:`kit.jsfix`.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from typing import NamedTuple
 

@@ -7,9 +7,6 @@ one report row per source key, and every finding. It raises
 cannot be converted, so nothing is ever written from a half-understood app.
 """
 
-from __future__ import annotations
-
-import difflib
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -267,7 +264,9 @@ def _convert_gear(
         ok = False
     if torque.start not in gear.files:
         candidates = sorted(p for p in gear.files if p.endswith((".js", ".mjs", ".cjs")))
-        close = difflib.get_close_matches(torque.start, candidates, n=1)
+        from difflib import get_close_matches
+
+        close = get_close_matches(torque.start, candidates, n=1)
         pos = torque.value_positions["start"]
         findings.append(
             Finding(

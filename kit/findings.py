@@ -1,7 +1,5 @@
 """Findings: one observation about the user's files, with an address and a fix."""
 
-from __future__ import annotations
-
 from typing import Any, Literal, NamedTuple
 
 Severity = Literal["error", "warning", "info"]

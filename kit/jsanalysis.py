@@ -7,12 +7,9 @@ deliberately file-wide and scope-blind: names are matched by spelling, which is 
 small nodeSocket apps need and keeps the result predictable.
 """
 
-from __future__ import annotations
-
 import re
-from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import tree_sitter
 import tree_sitter_javascript
@@ -39,16 +36,14 @@ _MAX_TEXT_BYTES = 4096
 _MAX_ALIAS_DEPTH = 8
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """A byte range ``[start, end)`` in the source, for in-place edits."""
 
     start: int
     end: int
 
 
-@dataclass(frozen=True)
-class PortArg:
+class PortArg(NamedTuple):
     kind: PortKind
     value: int | None
     env_name: str | None
@@ -59,8 +54,7 @@ class PortArg:
     expr: Span | None = None
 
 
-@dataclass(frozen=True)
-class ListenCall:
+class ListenCall(NamedTuple):
     line: int
     column: int
     server: ServerKind
@@ -68,8 +62,7 @@ class ListenCall:
     host: str | None
 
 
-@dataclass(frozen=True)
-class JsAnalysis:
+class JsAnalysis(NamedTuple):
     listens: tuple[ListenCall, ...]
     syntax_error: tuple[int, int] | None
 

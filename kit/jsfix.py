@@ -6,12 +6,10 @@ environment variable. Rewriting only the literal that decides the port (found by
 user wrote them, and makes a second run a no-op.
 """
 
-from __future__ import annotations
-
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from kit.jsanalysis import JsAnalysis, ListenCall, Span
 
@@ -19,8 +17,7 @@ HTTP_PORT = 8080
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 
 
-@dataclass(frozen=True)
-class Edit:
+class Edit(NamedTuple):
     span: Span
     replacement: str
     line: int
@@ -98,7 +95,7 @@ def _positioned(source: bytes, edits: list[Edit]) -> list[Edit]:
             cursor, column = line_start, 0
         column += len(source[cursor:offset].decode("utf-8", errors="replace"))
         cursor = offset
-        placed.append(replace(edit, line=line, column=column + 1))
+        placed.append(edit._replace(line=line, column=column + 1))
     return placed
 
 

@@ -10,8 +10,6 @@ brackets left open. Nesting deeper than :data:`MAX_DEPTH` is refused before any
 recursion happens.
 """
 
-from __future__ import annotations
-
 import json
 import re
 from typing import Any, Literal, NamedTuple
@@ -76,7 +74,7 @@ class JNode:
 class JsonProblems(Exception):
     """Every problem found before parsing had to stop, in file order."""
 
-    def __init__(self, problems: list[JsonProblem]) -> None:
+    def __init__(self, problems: "list[JsonProblem]") -> None:
         super().__init__(problems[0].message)
         self.problems = problems
 

@@ -1,7 +1,5 @@
 """The migration report's data: one row per source key, and code edits."""
 
-from __future__ import annotations
-
 from typing import Literal, NamedTuple
 
 Action = Literal["converted", "changed", "dropped", "manual"]

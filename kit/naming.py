@@ -1,7 +1,5 @@
 """Names on the platform: services and environment variables."""
 
-from __future__ import annotations
-
 import re
 from typing import NamedTuple
 

@@ -8,8 +8,6 @@ are quoted with :func:`shlex.join` and ``%`` is doubled, because supervisord
 expands ``%(name)s`` in every value.
 """
 
-from __future__ import annotations
-
 import re
 import shlex
 from typing import Any, NamedTuple

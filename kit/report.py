@@ -5,7 +5,6 @@ Everything here returns strings; secrets are masked before anything is shown.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -132,6 +131,8 @@ def _text(data: bytes) -> list[str]:
 
 def render_diff(conversion: Conversion, originals: Mapping[str, bytes]) -> str:
     """The conversion as a unified diff against the source app, secrets masked."""
+    import difflib
+
     chunks: list[str] = []
     for item in conversion.files:
         before = originals.get(item.path)

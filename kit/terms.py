@@ -1,7 +1,5 @@
 """How nodeSocket's ideas map onto dotCloud's: the one table the CLI, docs and notebooks share."""
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 

@@ -8,9 +8,6 @@ accepted with a warning; any other problem is an error with a line, a column
 and a fix. Nothing here touches the disk.
 """
 
-from __future__ import annotations
-
-import difflib
 import posixpath
 from typing import NamedTuple
 
@@ -177,7 +174,9 @@ def _read_object(root: JNode, path: str, errors: _Errors) -> Torque | None:
         positions[key] = pos
         nodes[key] = node
         if key not in KNOWN_KEYS:
-            close = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.6)
+            from difflib import get_close_matches
+
+            close = get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.6)
             hint = f'did you mean "{close[0]}"? ' if close else ""
             errors.warn(
                 "torque-unknown-key",

@@ -39,5 +39,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     | grep -v "is ignored: it is neither" >&2 || true
   .venv/bin/python -c 'import kit, yaml, click, tree_sitter_javascript, supervisor' \
     || { echo "setup: the install did not complete; see the messages above" >&2; exit 1; }
+  # Compile the kit's bytecode once, so the CLI starts quickly even where
+  # PYTHONDONTWRITEBYTECODE is set.
+  env -u PYTHONDONTWRITEBYTECODE .venv/bin/python -m compileall -q kit >/dev/null
   echo "$want" > "$stamp"
 fi

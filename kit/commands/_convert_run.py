@@ -20,10 +20,15 @@ from kit.report import render_diff, render_error_json, render_json, render_text
 
 
 def _gear_inputs(src: Path, files: list[str]) -> list[GearInput]:
+    by_top: dict[str, list[str]] = {}
+    for f in files:
+        top, sep, rest = f.partition("/")
+        if sep:
+            by_top.setdefault(top, []).append(rest)
     inputs: list[GearInput] = []
     for gear in find_gears(src, files):
         prefix = "" if gear.approot == "." else gear.approot + "/"
-        own = frozenset(f[len(prefix) :] for f in files if f.startswith(prefix))
+        own = frozenset(files if gear.approot == "." else by_top.get(gear.approot, []))
         base = src if gear.approot == "." else src / gear.approot
         scripts = tuple(
             (rel, read_bytes(base / rel, f"{prefix}{rel}"))
