@@ -75,7 +75,9 @@ def render_text(conversion: Conversion, *, source: str, outcome: str) -> str:
     if conversion.findings:
         out += ["", "Findings:", render_findings_text(conversion.findings)]
     for edit in conversion.edits:
-        out += ["", f"Fixed {edit.path}:"] + [f"  {d}" for d in edit.descriptions]
+        out += ["", f"Fixed {edit.path} in the converted copy:"]
+        out += [f"  {d}" for d in edit.descriptions]
+        out.append(mask_text(_unified(edit.path, edit.before, edit.after), conversion.secrets))
     out += [
         "",
         f"{counts['converted']} converted, {counts['changed']} changed, "
@@ -129,27 +131,25 @@ def _text(data: bytes) -> list[str]:
     return data.decode("utf-8", errors="replace").splitlines(keepends=True)
 
 
-def render_diff(conversion: Conversion, originals: Mapping[str, bytes]) -> str:
-    """The conversion as a unified diff against the source app, secrets masked."""
+def _unified(path: str, before: bytes | None, after: bytes | None) -> str:
     import difflib
 
+    lines = difflib.unified_diff(
+        _text(before) if before is not None else [],
+        _text(after) if after is not None else [],
+        fromfile=f"a/{path}" if before is not None else "/dev/null",
+        tofile=f"b/{path}" if after is not None else "/dev/null",
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines).rstrip("\n")
+
+
+def render_diff(conversion: Conversion, originals: Mapping[str, bytes]) -> str:
+    """The conversion as a unified diff against the source app, secrets masked."""
     chunks: list[str] = []
     for item in conversion.files:
-        before = originals.get(item.path)
         after = conversion.masked_build_file.encode() if item.path == BUILD_FILE else item.content
-        chunks.extend(
-            difflib.unified_diff(
-                _text(before) if before is not None else [],
-                _text(after),
-                fromfile=f"a/{item.path}" if before is not None else "/dev/null",
-                tofile=f"b/{item.path}",
-            )
-        )
+        chunks.append(_unified(item.path, originals.get(item.path), after))
     for path in conversion.removed:
-        chunks.extend(
-            difflib.unified_diff(
-                _text(originals.get(path, b"")), [], fromfile=f"a/{path}", tofile="/dev/null"
-            )
-        )
-    text = "".join(line if line.endswith("\n") else line + "\n" for line in chunks)
+        chunks.append(_unified(path, originals.get(path, b""), None))
+    text = "".join(chunk + "\n" for chunk in chunks if chunk)
     return mask_text(text, conversion.secrets)

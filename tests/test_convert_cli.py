@@ -307,3 +307,14 @@ def test_python_dash_m_kit_runs_a_real_process(guide_app: Path, tmp_path: Path) 
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
+
+
+def test_fix_shows_its_diff(guide_app: Path, tmp_path: Path, cli) -> None:
+    result = cli("convert", guide_app, "-o", tmp_path / "out", "--fix")
+    assert result.code == 0
+    assert (
+        "Fixed Gear1/server.js in the converted copy:\n"
+        "  Gear1/server.js:24:15: listen(3535) -> listen(8080)\n"
+        "--- a/Gear1/server.js\n+++ b/Gear1/server.js\n"
+    ) in result.out
+    assert "-server.listen(3535);\n+server.listen(8080);\n" in result.out
