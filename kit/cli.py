@@ -14,7 +14,9 @@ import click
 
 from kit import __version__
 from kit.commands.convert import convert_command
+from kit.commands.rules import rules_command
 from kit.commands.terms import terms_command
+from kit.commands.verify import verify_command
 from kit.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, InputError, KitError
 
 
@@ -28,6 +30,8 @@ def cli() -> None:
       dotkit terms                      how nodeSocket ideas map to dotCloud
       dotkit convert APP -o OUT         turn a nodeSocket app into a dotCloud app
       dotkit convert APP --dry-run      see the files it would write, as a diff
+      dotkit verify OUT                 check a dotCloud app against the platform's rules
+      dotkit rules                      the rules verify checks, and why
 
     Exit codes: 0 success, 1 findings or a failed operation, 2 bad input or usage.
     """
@@ -35,6 +39,8 @@ def cli() -> None:
 
 cli.add_command(terms_command)
 cli.add_command(convert_command)
+cli.add_command(verify_command)
+cli.add_command(rules_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
