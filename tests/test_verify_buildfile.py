@@ -343,7 +343,7 @@ def test_any_input_gives_findings_never_a_traceback(
     root = tmp_path_factory.mktemp("fuzz")
     raw = data.encode() if isinstance(data, str) else data
     (root / "dotcloud.yml").write_bytes(raw)
-    services, findings = check_build_file(root, ["dotcloud.yml"])
+    _, findings = check_build_file(root, ["dotcloud.yml"])
     for f in findings:
         assert f.line is None or f.line >= 1
         assert f.message and f.fix

@@ -6,7 +6,7 @@ import click
 
 
 @click.command("verify")
-@click.argument("app", type=click.Path(path_type=Path), default=Path("."), required=False)
+@click.argument("app", type=click.Path(path_type=Path), default=".", required=False)
 @click.option(
     "--format",
     "fmt",
