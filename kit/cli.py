@@ -13,8 +13,28 @@ from collections.abc import Sequence
 import click
 
 from kit import __version__
+from kit.commands.apps import (
+    app_command,
+    connect_command,
+    create_command,
+    destroy_command,
+    disconnect_command,
+    list_command,
+)
 from kit.commands.convert import convert_command
+from kit.commands.doctor import doctor_command
+from kit.commands.inspect import (
+    dlist_command,
+    dlogs_command,
+    info_command,
+    logs_command,
+    open_command,
+    status_command,
+    url_command,
+)
+from kit.commands.push import push_command
 from kit.commands.rules import rules_command
+from kit.commands.run import run_command, ssh_command
 from kit.commands.terms import terms_command
 from kit.commands.verify import verify_command
 from kit.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, InputError, KitError
@@ -22,7 +42,10 @@ from kit.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, InputError, Ki
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "-v", "--version", prog_name="dotkit")
-def cli() -> None:
+@click.option("-A", "--application", metavar="APP", help="Act on APP instead of the connected one.")
+@click.option("-y", "--assume-yes", is_flag=True, help="Answer yes to every confirmation.")
+@click.pass_context
+def cli(ctx: click.Context, application: str | None, assume_yes: bool) -> None:
     """Move Node.js apps from nodeSocket to dotCloud.
 
     \b
@@ -33,14 +56,42 @@ def cli() -> None:
       dotkit verify OUT                 check a dotCloud app against the platform's rules
       dotkit rules                      the rules verify checks, and why
 
+    \b
+    The local sandbox, like the dotcloud CLI:
+      dotkit create APP                 create an application, connect this folder
+      dotkit push                       upload, build and deploy this folder
+      dotkit url / logs www / dlogs latest / run www -- CMD / destroy
+      dotkit doctor                     what the sandbox uses here, what is not faithful
+
     Exit codes: 0 success, 1 findings or a failed operation, 2 bad input or usage.
     """
+    ctx.obj = {"application": application, "assume_yes": assume_yes}
 
 
 cli.add_command(terms_command)
 cli.add_command(convert_command)
 cli.add_command(verify_command)
 cli.add_command(rules_command)
+for _command in (
+    create_command,
+    connect_command,
+    disconnect_command,
+    app_command,
+    list_command,
+    push_command,
+    url_command,
+    open_command,
+    info_command,
+    status_command,
+    logs_command,
+    dlist_command,
+    dlogs_command,
+    run_command,
+    ssh_command,
+    destroy_command,
+    doctor_command,
+):
+    cli.add_command(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

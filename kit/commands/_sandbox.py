@@ -1,0 +1,69 @@
+"""What the sandbox commands share: the layout, the chosen app, confirmations."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kit.errors import UsageError
+from kit.paths import dotkit_home
+from kit.sandbox.layout import Layout, check_app_name
+from kit.sandbox.state import find_connected, load_app
+
+
+def layout() -> Layout:
+    return Layout(dotkit_home())
+
+
+def options(ctx: click.Context) -> dict[str, object]:
+    root = ctx.find_root()
+    return root.obj if isinstance(root.obj, dict) else {}
+
+
+def chosen_app(ctx: click.Context) -> str:
+    """-A/--application, else the app this folder (or a parent) is connected to."""
+    explicit = options(ctx).get("application")
+    if isinstance(explicit, str) and explicit:
+        name = check_app_name(explicit)
+    else:
+        found = find_connected(Path.cwd())
+        if found is None:
+            raise UsageError(
+                "this folder is not connected to an application: run `dotkit connect APP` "
+                "here, or name one with -A APP"
+            )
+        name = str(found[1].get("application", ""))
+    load_app(layout(), name)
+    return name
+
+
+def connected_root(ctx: click.Context) -> Path:
+    """The folder to push: the connected folder's root, or the current folder."""
+    found = find_connected(Path.cwd())
+    if found is not None and not options(ctx).get("application"):
+        return found[0]
+    return Path.cwd()
+
+
+def confirm(
+    ctx: click.Context, question: str, *, default: bool, safe_without_terminal: bool
+) -> bool:
+    """Ask; never wait without a terminal: take the safe default or name --assume-yes."""
+    if options(ctx).get("assume_yes"):
+        return True
+    if not sys.stdin.isatty():
+        if safe_without_terminal:
+            return default
+        raise UsageError(
+            f"{question} Standard input is not a terminal; add -y (--assume-yes) to confirm"
+        )
+    return click.confirm(question, default=default)
+
+
+def service_and_instance(spec: str) -> tuple[str, int | None]:
+    name, _, index = spec.partition(".")
+    if index and not index.isdigit():
+        raise UsageError(f"{spec!r} is not SERVICE or SERVICE.N (for example www.0)")
+    return name, int(index) if index else None

@@ -1,0 +1,159 @@
+"""create, connect, disconnect, app, list, destroy: applications and connected folders."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import click
+
+from kit.commands._sandbox import chosen_app, confirm, layout
+from kit.errors import UsageError
+
+
+@click.command("create")
+@click.argument("app")
+@click.option(
+    "--git", "protocol", flag_value="git", help="Push committed code with git by default."
+)
+@click.option(
+    "--rsync",
+    "protocol",
+    flag_value="rsync",
+    default=True,
+    help="Push the folder as it is (default).",
+)
+@click.pass_context
+def create_command(ctx: click.Context, app: str, protocol: str) -> int:
+    """Create the application APP in the sandbox, and offer to connect this folder to it."""
+    from kit.sandbox.state import connect_folder, create_app
+
+    click.echo(f'Creating a sandbox application named "{app}"')
+    create_app(layout(), app)
+    click.echo(f'Application "{app}" created.')
+    question = f'Connect the current directory to "{app}"?'
+    if confirm(ctx, question, default=True, safe_without_terminal=True):
+        click.echo(f'Connecting with the application "{app}"')
+        connect_folder(Path.cwd(), app, protocol)
+        click.echo(f"Connected with default push options: --{protocol}")
+    return 0
+
+
+@click.command("connect")
+@click.argument("app")
+@click.option(
+    "--git", "protocol", flag_value="git", help="Push committed code with git by default."
+)
+@click.option(
+    "--rsync",
+    "protocol",
+    flag_value="rsync",
+    default=True,
+    help="Push the folder as it is (default).",
+)
+def connect_command(app: str, protocol: str) -> int:
+    """Connect this folder to APP: later commands here act on APP (.dotcloud/config)."""
+    from kit.sandbox.state import connect_folder, load_app
+
+    load_app(layout(), app)
+    connect_folder(Path.cwd(), app, protocol)
+    click.echo(f'Connected with the application "{app}" (push options: --{protocol})')
+    return 0
+
+
+@click.command("disconnect")
+def disconnect_command() -> int:
+    """Forget which application this folder is connected to."""
+    from kit.sandbox.state import disconnect_folder, find_connected
+
+    found = find_connected(Path.cwd())
+    if found is None or not disconnect_folder(found[0]):
+        raise UsageError("this folder is not connected to an application")
+    click.echo(f'Disconnected {found[0]} from "{found[1].get("application")}"')
+    return 0
+
+
+@click.command("app")
+@click.pass_context
+def app_command(ctx: click.Context) -> int:
+    """Print the application this folder is connected to."""
+    click.echo(chosen_app(ctx))
+    return 0
+
+
+@click.command("list")
+def list_command() -> int:
+    """List the sandbox's applications; * marks the one this folder is connected to."""
+    from kit.sandbox.state import find_connected, list_apps
+
+    found = find_connected(Path.cwd())
+    here = found[1].get("application") if found else None
+    names = list_apps(layout())
+    if not names:
+        click.echo("No applications yet: dotkit create APP")
+    for name in names:
+        click.echo(f"{'*' if name == here else ' '} {name} (sandbox)")
+    return 0
+
+
+@click.command("destroy")
+@click.argument("service", required=False)
+@click.pass_context
+def destroy_command(ctx: click.Context, service: str | None) -> int:
+    """Destroy the application (or one SERVICE of it): containers, builds and data."""
+    from kit.sandbox.client import connect
+    from kit.sandbox.state import load_app, save_app
+
+    name = chosen_app(ctx)
+    what = f'the service "{service}" of "{name}"' if service else f'the application "{name}"'
+    if not confirm(ctx, f"Destroy {what}?", default=False, safe_without_terminal=False):
+        click.echo("Cancelled.")
+        return 1
+    lay = layout()
+    app = lay.app(name)
+    client = connect(lay, start=False)
+    if service:
+        data = load_app(lay, name)
+        cids = data.get("containers", {}).pop(service, None)
+        if cids is None:
+            raise UsageError(f'"{name}" has no service "{service}"')
+        for cid in cids:
+            if client is not None:
+                client.call("stop", cid=cid)
+            shutil.rmtree(app.container(cid), ignore_errors=True)
+            shutil.rmtree(lay.container_sockets(name, cid), ignore_errors=True)
+        if client is not None:
+            for route in list(client.call("status", app=name)["routes"]):
+                if route.split(".")[0] == service:
+                    client.call("unroute", app=name, name=route)
+        data.get("http_ports", {}).pop(service, None)
+        save_app(lay, data)
+        shutil.rmtree(app.build_dir(service), ignore_errors=True)
+        click.echo(f'Destroyed the service "{service}" of "{name}".')
+    else:
+        if client is not None:
+            idle = client.call("forget", app=name)["idle"]
+            if idle:
+                client.call("shutdown")
+                client.close()
+                client = None
+                _wait_stopped(lay)
+        shutil.rmtree(app.root, ignore_errors=True)
+        shutil.rmtree(lay.runtime / name, ignore_errors=True)
+        click.echo(f'Destroyed the application "{name}".')
+    if client is not None:
+        client.close()
+    return 0
+
+
+def _wait_stopped(lay: object, timeout: float = 20.0) -> None:
+    """Return once the platform process has exited (it holds its lock until then)."""
+    import time
+
+    from kit.sandbox.client import running
+    from kit.sandbox.layout import Layout
+
+    assert isinstance(lay, Layout)
+    deadline = time.monotonic() + timeout
+    while running(lay) and time.monotonic() < deadline:
+        time.sleep(0.02)

@@ -1,0 +1,235 @@
+"""url, open, info, status, logs, dlist, dlogs: looking at a deployed application."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kit.commands._sandbox import chosen_app, layout, service_and_instance
+from kit.errors import UsageError
+
+
+def _urls(data: dict[str, Any]) -> dict[str, str]:
+    running = data.get("containers", {})
+    ports = sorted(data.get("http_ports", {}).items())
+    return {svc: f"http://127.0.0.1:{port}/" for svc, port in ports if svc in running}
+
+
+@click.command("url")
+@click.argument("service", required=False)
+@click.pass_context
+def url_command(ctx: click.Context, service: str | None) -> int:
+    """Print the URL of each HTTP service (or of SERVICE)."""
+    from kit.sandbox.state import load_app
+
+    data = load_app(layout(), chosen_app(ctx))
+    urls = _urls(data)
+    if service:
+        if service not in urls:
+            raise UsageError(
+                f"{service!r} has no URL yet (is it pushed? dotkit info lists services)"
+            )
+        click.echo(urls[service])
+        return 0
+    if not urls:
+        click.echo("Nothing is deployed yet: dotkit push")
+    for name, url in urls.items():
+        click.echo(f"{name}: {url}")
+    return 0
+
+
+@click.command("open")
+@click.argument("service", required=False)
+@click.pass_context
+def open_command(ctx: click.Context, service: str | None) -> int:
+    """Open the application's URL in a browser (or print it where there is none)."""
+    import webbrowser
+
+    from kit.sandbox.state import load_app
+
+    urls = _urls(load_app(layout(), chosen_app(ctx)))
+    url = urls.get(service) if service else next(iter(urls.values()), None)
+    if url is None:
+        raise UsageError("nothing to open: the service has no URL yet (dotkit push first)")
+    if not webbrowser.open(url):
+        click.echo(url)
+    return 0
+
+
+def _status(name: str) -> dict[str, Any]:
+    from kit.sandbox.client import connect
+
+    client = connect(layout(), start=False)
+    if client is None:
+        return {"containers": {}, "routes": {}}
+    with client:
+        return client.call("status", app=name)
+
+
+@click.command("info")
+@click.argument("service", required=False)
+@click.pass_context
+def info_command(ctx: click.Context, service: str | None) -> int:
+    """Describe the application, or one SERVICE and its instances."""
+    from kit.sandbox.deploy import backend_name
+    from kit.sandbox.state import load_app
+
+    name = chosen_app(ctx)
+    data = load_app(layout(), name)
+    services = {s["name"]: s for s in data.get("services", [])}
+    urls = _urls(data)
+    if service is None:
+        click.echo(f"=== {name}\nflavor:     sandbox ({backend_name()} backend)")
+        click.echo(f"revision:   {data.get('revision') or '(nothing pushed yet)'}")
+        click.echo(f"deployment: {data.get('current') or '-'}\n")
+        click.echo(f"{'name':<17}{'type':<10}{'containers':<12}url")
+        for svc_name, svc in services.items():
+            count = len(data.get("containers", {}).get(svc_name, []))
+            click.echo(f"{svc_name:<17}{svc['type']:<10}{count:<12}{urls.get(svc_name, '-')}")
+        return 0
+    if service not in services:
+        raise UsageError(f'"{name}" has no service "{service}"')
+    svc = services[service]
+    status = _status(name)["containers"]
+    click.echo(f"=== {name}.{service}\ntype:      {svc['type']}\napproot:   {svc['approot']}")
+    click.echo(f"instances: {len(data.get('containers', {}).get(service, []))}")
+    click.echo(f"url:       {urls.get(service, '-')}")
+    for key, value in sorted(svc.get("ports", {}).items()):
+        number = data["tcp_ports"].get(f"{service}.{key}")
+        click.echo(f"port:      {key} ({value}) -> PORT_{key.upper()}={number}")
+    for cid in data.get("containers", {}).get(service, []):
+        state = status.get(cid, {})
+        click.echo(f"\n--- instance {cid}\nrevision:  {data.get('revision')}")
+        click.echo(f"running:   {'yes' if state.get('alive') else 'no'}")
+        click.echo(f"home:      {layout().app(name).container(cid)}")
+    return 0
+
+
+def _instances(ctx: click.Context, spec: str) -> tuple[str, list[tuple[int, str]]]:
+    from kit.sandbox.state import load_app
+
+    name = chosen_app(ctx)
+    service, index = service_and_instance(spec)
+    cids = load_app(layout(), name).get("containers", {}).get(service)
+    if not cids:
+        raise UsageError(f'"{name}" has no running service "{service}" (dotkit info lists them)')
+    pairs = list(enumerate(cids))
+    if index is not None:
+        if index >= len(pairs):
+            raise UsageError(
+                f"{service} has {len(pairs)} instance(s); there is no {service}.{index}"
+            )
+        pairs = [pairs[index]]
+    return name, pairs
+
+
+@click.command("status")
+@click.argument("service")
+@click.pass_context
+def status_command(ctx: click.Context, service: str) -> int:
+    """Whether each instance of SERVICE is up, with its programs' states."""
+    from kit.sandbox.probe import programs
+
+    name, pairs = _instances(ctx, service)
+    status = _status(name)["containers"]
+    lay = layout()
+    for index, cid in pairs:
+        alive = status.get(cid, {}).get("alive", False)
+        states = programs(lay.container_sockets(name, cid) / "supervisor.sock") if alive else None
+        up = bool(states) and all(p["statename"] == "RUNNING" for p in states or [])
+        click.echo(f"{service.split('.')[0]}.{index}: {'up' if up else 'down'}")
+        for prog in states or []:
+            click.echo(f"    {prog['name']:<12} {prog['statename']:<9} {prog['description']}")
+    return 0
+
+
+def _log_files(home: Path) -> list[Path]:
+    return sorted((home / ".dotkit" / "log").glob("*.log"))
+
+
+@click.command("logs")
+@click.argument("service")
+@click.option("-n", "--lines", type=int, default=10, show_default=True, help="Lines of history.")
+@click.option("-N", "--no-follow", is_flag=True, help="Print and exit instead of following.")
+@click.pass_context
+def logs_command(ctx: click.Context, service: str, lines: int, no_follow: bool) -> int:
+    """Show the logs of SERVICE[.N] (instance 0 by default): supervisord and its programs."""
+    name, pairs = _instances(ctx, service if "." in service else f"{service}.0")
+    index, cid = pairs[0]
+    who = f"{service.split('.')[0]}.{index}"
+    home = layout().app(name).container(cid)
+    offsets: dict[Path, int] = {}
+    for path in _log_files(home):
+        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        click.echo(f"[{who}] == /var/log/supervisor/{path.name} ==")
+        for line in text[-lines:] if lines > 0 else []:
+            click.echo(f"[{who}] {line}")
+        offsets[path] = path.stat().st_size
+    if no_follow:
+        return 0
+    try:
+        while True:
+            time.sleep(0.2)
+            for path in _log_files(home):
+                size = path.stat().st_size
+                if size > offsets.get(path, 0):
+                    with path.open("rb") as handle:
+                        handle.seek(offsets.get(path, 0))
+                        chunk = handle.read().decode("utf-8", errors="replace")
+                    offsets[path] = size
+                    for line in chunk.splitlines():
+                        click.echo(f"[{who}] {line}")
+    except KeyboardInterrupt:
+        return 0
+
+
+@click.command("dlist")
+@click.pass_context
+def dlist_command(ctx: click.Context) -> int:
+    """List the application's deployments, newest last."""
+    from kit.sandbox.state import list_deployments
+
+    app = layout().app(chosen_app(ctx))
+    records = list_deployments(app)
+    if not records:
+        click.echo("No deployments yet: dotkit push")
+    for r in records:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["started"]))
+        click.echo(f"{when}  {r.get('revision') or '-':<22} {r['id']:<6} {r['status']}")
+    return 0
+
+
+@click.command("dlogs")
+@click.argument("deployment")
+@click.option("-n", "--lines", type=int, default=0, help="Only the last N lines.")
+@click.option("-N", "--no-follow", is_flag=True, help="Do not wait for a running deployment.")
+@click.pass_context
+def dlogs_command(ctx: click.Context, deployment: str, lines: int, no_follow: bool) -> int:
+    """Show a deployment's log: an id from dlist, or `latest`. Follows a running push."""
+    from kit.sandbox.state import deployment_log, deployment_path, find_deployment, read_json
+
+    app = layout().app(chosen_app(ctx))
+    record = find_deployment(app, deployment)
+    path = deployment_log(app, record["id"])
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    shown = text.splitlines()[-lines:] if lines else text.splitlines()
+    for line in shown:
+        click.echo(line)
+    offset = len(text.encode())
+    while not no_follow and read_json(deployment_path(app, record["id"]))["status"] == "running":
+        time.sleep(0.2)
+        data = path.read_bytes()
+        if len(data) > offset:
+            click.echo(data[offset:].decode("utf-8", errors="replace"), nl=False)
+            offset = len(data)
+    final = read_json(deployment_path(app, record["id"]))
+    click.echo(f"-- deployment {final['id']}: {final['status']}")
+    return 0 if final["status"] == "deployed" else 1
+
+
+def _json(data: object) -> str:
+    return json.dumps(data, indent=2)

@@ -1,0 +1,69 @@
+"""push: upload, build and deploy the connected folder."""
+
+from __future__ import annotations
+
+import click
+
+from kit.commands._sandbox import chosen_app, connected_root, layout
+
+
+@click.command("push")
+@click.option(
+    "--clean", is_flag=True, help="Build from scratch, without the previous build's snapshot."
+)
+@click.option(
+    "--git", "protocol", flag_value="git", help="Push the last commit (revision git-<sha>)."
+)
+@click.option(
+    "--rsync",
+    "protocol",
+    flag_value="rsync",
+    help="Push the folder as it is (revision rsync-<ms>).",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds each new instance has to become responsive.",
+)
+@click.pass_context
+def push_command(ctx: click.Context, clean: bool, protocol: str | None, timeout: float) -> int:
+    """Push the app to the sandbox: upload, build, start new containers, switch traffic.
+
+    The upload honours .gitignore and .dotcloudignore. Each code service is
+    built in a build container from the previous build's snapshot (unless
+    --clean), then as many new containers as the service has instances are
+    started; once every one answers, the router switches to them and the old
+    ones are stopped. If anything fails, the previous revision keeps serving.
+
+    \b
+    Examples:
+      dotkit push                # the connected folder
+      dotkit push --clean        # rebuild node_modules from scratch
+      dotkit -A myapp push       # another application, from this folder
+    """
+    from kit.sandbox.deploy import push
+    from kit.sandbox.state import find_connected
+
+    name = chosen_app(ctx)
+    root = connected_root(ctx)
+    if protocol is None:
+        found = find_connected(root)
+        protocol = str(found[1].get("push_protocol", "rsync")) if found else "rsync"
+    click.echo(f'==> Pushing code with {protocol} from "{root}" to application {name}')
+    record = push(
+        layout(),
+        name,
+        root,
+        clean=clean,
+        git=protocol == "git",
+        echo=click.echo,
+        ready_timeout=timeout,
+    )
+    click.echo("")
+    click.echo("Deployment finished. Your application is available at the following URLs")
+    for service, url in record.get("urls", {}).items():
+        click.echo(f"{service}: {url}")
+    click.echo("Stop everything with: dotkit destroy")
+    return 0

@@ -1,0 +1,73 @@
+"""run and ssh: a command or a shell inside a running container."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import click
+
+from kit.commands._sandbox import layout
+from kit.commands.inspect import _instances, _status
+from kit.errors import OperationFailed, UsageError
+
+
+def _exec(ctx: click.Context, spec: str, command: str, *, interactive: bool) -> int:
+    from kit.sandbox.backend import HOME
+
+    name, pairs = _instances(ctx, spec)
+    if len(pairs) > 1:
+        raise UsageError(f"{spec} has {len(pairs)} instances; name one, for example {spec}.0")
+    index, cid = pairs[0]
+    state = _status(name)["containers"].get(cid)
+    if not state or not state.get("alive"):
+        raise OperationFailed(
+            f"{spec.split('.')[0]}.{index} is not running (dotkit status shows why)"
+        )
+    home = layout().app(name).container(cid)
+    env = {k: v for k, v in os.environ.items() if k in ("TERM", "LANG", "PATH")}
+    env.update(json.loads((home / "environment.json").read_text()))
+    if state.get("backend") == "bwrap":
+        nsenter = shutil.which("nsenter")
+        if nsenter is None:
+            raise OperationFailed(
+                "cannot enter the container: nsenter (util-linux) is not installed"
+            )
+        env["HOME"] = HOME
+        argv = [nsenter, "-t", str(state["child_pid"]), "-m", "-n", "-p", "-r", "-w", "--",
+                "/bin/sh", "-lc", f"cd {HOME} && {command}"]  # fmt: skip
+        cwd = None
+    else:
+        env["HOME"] = str(home)
+        argv = ["/bin/sh", "-lc", command]
+        cwd = str(home)
+    sys.stdout.flush()
+    return subprocess.run(argv, env=env, cwd=cwd, check=False).returncode
+
+
+@click.command("run", context_settings={"ignore_unknown_options": True})
+@click.argument("service")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.pass_context
+def run_command(ctx: click.Context, service: str, command: tuple[str, ...]) -> int:
+    """Run COMMAND in the container of SERVICE[.N], from /home/dotcloud.
+
+    Put -- before a command that has options of its own:
+
+    \b
+      dotkit run www -- pwd
+      dotkit run www -- cat environment.json
+      dotkit run www.1 -- ls -la data
+    """
+    return _exec(ctx, service, " ".join(command), interactive=False)
+
+
+@click.command("ssh")
+@click.argument("service")
+@click.pass_context
+def ssh_command(ctx: click.Context, service: str) -> int:
+    """Open a shell in the container of SERVICE[.N] (changes vanish at the next push)."""
+    return _exec(ctx, service, "exec ${SHELL:-/bin/sh} -l", interactive=True)

@@ -1,0 +1,365 @@
+"""The platform process: one per ``$DOTKIT_HOME``, owner of containers and the router.
+
+``dotkit push`` returns while the app keeps running, so something must own the
+containers: this process, started on demand and detached. It answers the CLI
+with one JSON object per line over a Unix socket, restarts a container whose
+process tree dies, and on start re-creates what the state files say should be
+running (so a killed platform process leaves nothing the next command cannot
+find). bubblewrap's ``--die-with-parent`` ties every container to it: if it is
+killed, its containers go with it.
+"""
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from kit.sandbox.backend import ContainerSpec, container_argv, process_env
+from kit.sandbox.layout import Layout
+from kit.sandbox.pipe import Route, listen
+
+RESTART_BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+class Running:
+    def __init__(self, spec: ContainerSpec) -> None:
+        self.spec = spec
+        self.process: asyncio.subprocess.Process | None = None
+        self.child_pid: int | None = None  # the container's first process, seen from the host
+        self.started = 0.0
+        self.restarts = 0
+        self.wanted = True
+        self.exited = asyncio.Event()
+
+
+class RouteEntry:
+    def __init__(self, listen_on: list[str]) -> None:
+        self.route = Route()
+        self.listen_on = listen_on
+        self.servers: list[asyncio.Server] = []
+
+
+class Platform:
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.containers: dict[str, Running] = {}
+        self.routes: dict[str, RouteEntry] = {}  # "app/name" -> entry
+        self.stop = asyncio.Event()
+        self.watchers: set[asyncio.Task[None]] = set()
+
+    # -- state on disk, so a new platform process can re-create what ran ---------------
+
+    def _runtime_file(self, app: str) -> Path:
+        return self.layout.app(app).root / "runtime.json"
+
+    def _save(self, app: str) -> None:
+        data = {
+            "containers": {
+                cid: json.loads(r.spec.to_json())
+                for cid, r in self.containers.items()
+                if r.spec.app == app and r.wanted
+            },
+            "routes": {
+                key.split("/", 1)[1]: {"listen": e.listen_on, "backends": list(e.route.backends)}
+                for key, e in self.routes.items()
+                if key.split("/", 1)[0] == app
+            },
+        }
+        path = self._runtime_file(app)
+        if not path.parent.exists():
+            return
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=2))
+        tmp.replace(path)
+
+    async def restore(self) -> None:
+        if not self.layout.apps.is_dir():
+            return
+        for app_dir in sorted(self.layout.apps.iterdir()):
+            path = app_dir / "runtime.json"
+            if not path.is_file():
+                continue
+            try:
+                data = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            for spec_data in data.get("containers", {}).values():
+                spec = ContainerSpec.from_json(json.dumps(spec_data))
+                await self._launch(Running(spec))
+            for name, route in data.get("routes", {}).items():
+                await self.op_route(
+                    app=app_dir.name, name=name, listen=route["listen"], backends=route["backends"]
+                )
+
+    # -- containers ---------------------------------------------------------------------
+
+    async def _launch(self, running: Running) -> None:
+        spec = running.spec
+        log_dir = Path(spec.home) / ".dotkit" / "log"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        Path(spec.sockets).mkdir(parents=True, exist_ok=True)
+        Path(spec.services).mkdir(parents=True, exist_ok=True)
+        argv = container_argv(spec)
+        info_r, info_w = os.pipe()
+        if spec.backend == "bwrap":
+            argv = [argv[0], "--info-fd", str(info_w), *argv[1:]]
+        with open(log_dir.parent / "container.log", "ab") as out:
+            running.process = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                env=process_env(spec),
+                pass_fds=(info_w,),
+                cwd=spec.home if spec.backend != "bwrap" else None,
+            )
+        os.close(info_w)
+        running.child_pid = running.process.pid
+        if spec.backend == "bwrap":
+            running.child_pid = (
+                await asyncio.to_thread(_read_child_pid, info_r) or running.process.pid
+            )
+        else:
+            os.close(info_r)
+        running.started = time.time()
+        running.exited.clear()
+        self.containers[spec.cid] = running
+        task = asyncio.create_task(self._watch(running))
+        self.watchers.add(task)
+        task.add_done_callback(self.watchers.discard)
+
+    async def _watch(self, running: Running) -> None:
+        assert running.process is not None
+        await running.process.wait()
+        running.exited.set()
+        if not running.wanted or self.stop.is_set():
+            return
+        # The whole container died (supervisord or the namespace): bring it back.
+        delay = RESTART_BACKOFF[min(running.restarts, len(RESTART_BACKOFF) - 1)]
+        running.restarts += 1
+        await asyncio.sleep(delay)
+        if running.wanted and not self.stop.is_set():
+            await self._launch(running)
+
+    async def op_start(self, spec: str) -> dict[str, Any]:
+        parsed = ContainerSpec.from_json(spec)
+        old = self.containers.get(parsed.cid)
+        if old is not None and old.wanted:
+            await self.op_stop(cid=parsed.cid)
+        running = Running(parsed)
+        await self._launch(running)
+        self._save(parsed.app)
+        return {
+            "pid": running.process.pid if running.process else None,
+            "child_pid": running.child_pid,
+        }
+
+    async def op_stop(self, cid: str, timeout: float = 10.0) -> dict[str, Any]:
+        running = self.containers.pop(cid, None)
+        if running is None:
+            return {"stopped": False}
+        running.wanted = False
+        proc = running.process
+        if proc is not None and proc.returncode is None:
+            # supervisord stops its programs on SIGTERM, then the namespace ends.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(running.child_pid or proc.pid, signal.SIGTERM)
+            try:
+                await asyncio.wait_for(proc.wait(), timeout)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await proc.wait()
+        self._save(running.spec.app)
+        return {"stopped": True}
+
+    async def op_kill(self, cid: str) -> dict[str, Any]:
+        """Kill a container's process tree without warning (tests of recovery use it)."""
+        running = self.containers.get(cid)
+        if running is None or running.process is None:
+            return {"killed": False}
+        with contextlib.suppress(ProcessLookupError):
+            running.process.kill()
+        return {"killed": True}
+
+    # -- router -------------------------------------------------------------------------
+
+    async def op_route(
+        self, app: str, name: str, listen: list[str], backends: list[str]
+    ) -> dict[str, Any]:
+        key = f"{app}/{name}"
+        entry = self.routes.get(key)
+        if entry is None or entry.listen_on != listen:
+            if entry is not None:
+                for server in entry.servers:
+                    server.close()
+            entry = RouteEntry(listen)
+            for spec in listen:
+                entry.servers.append(await _listen_retry(spec, entry.route.handle))
+            self.routes[key] = entry
+        previous = list(entry.route.backends)
+        entry.route.set_backends(backends)
+        self._save(app)
+        return {"previous": previous}
+
+    async def op_unroute(self, app: str, name: str) -> dict[str, Any]:
+        entry = self.routes.pop(f"{app}/{name}", None)
+        if entry is not None:
+            for server in entry.servers:
+                server.close()
+            self._save(app)
+        return {"removed": entry is not None}
+
+    async def op_drain(
+        self, app: str, name: str, backends: list[str], timeout: float = 10.0
+    ) -> dict[str, Any]:
+        entry = self.routes.get(f"{app}/{name}")
+        deadline = time.monotonic() + timeout
+        while entry is not None and entry.route.draining(backends) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        left = entry.route.draining(backends) if entry else 0
+        return {"open": left}
+
+    # -- questions ----------------------------------------------------------------------
+
+    async def op_ping(self) -> dict[str, Any]:
+        return {"pid": os.getpid(), "home": str(self.layout.home)}
+
+    async def op_status(self, app: str | None = None) -> dict[str, Any]:
+        containers = {
+            cid: {
+                "service": r.spec.service,
+                "instance": r.spec.instance,
+                "alive": r.process is not None and r.process.returncode is None,
+                "pid": r.process.pid if r.process else None,
+                "child_pid": r.child_pid,
+                "started": r.started,
+                "restarts": r.restarts,
+                "backend": r.spec.backend,
+            }
+            for cid, r in self.containers.items()
+            if app is None or r.spec.app == app
+        }
+        routes = {
+            key.split("/", 1)[1]: {
+                "listen": e.listen_on,
+                "backends": list(e.route.backends),
+                "connections": e.route.connections,
+                "failed": e.route.failed,
+            }
+            for key, e in self.routes.items()
+            if app is None or key.split("/", 1)[0] == app
+        }
+        return {"containers": containers, "routes": routes}
+
+    async def op_forget(self, app: str) -> dict[str, Any]:
+        """Stop everything of ``app`` (destroy)."""
+        for cid in [c for c, r in self.containers.items() if r.spec.app == app]:
+            await self.op_stop(cid=cid)
+        for key in [k for k in self.routes if k.split("/", 1)[0] == app]:
+            await self.op_unroute(app=app, name=key.split("/", 1)[1])
+        return {"idle": not self.containers and not self.routes}
+
+    async def op_shutdown(self) -> dict[str, Any]:
+        self.stop.set()
+        return {"stopping": True}
+
+    async def shutdown(self) -> None:
+        for cid in list(self.containers):
+            running = self.containers[cid]
+            running.wanted = False
+            if running.process and running.process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(running.child_pid or running.process.pid, signal.SIGTERM)
+        for running in list(self.containers.values()):
+            if running.process is not None:
+                try:
+                    await asyncio.wait_for(running.process.wait(), 10)
+                except TimeoutError:
+                    running.process.kill()
+        for entry in self.routes.values():
+            for server in entry.servers:
+                server.close()
+
+    # -- the socket ---------------------------------------------------------------------
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while line := await reader.readline():
+                try:
+                    request = json.loads(line)
+                    op = getattr(self, f"op_{request.pop('op')}")
+                    reply = {"ok": await op(**request)}
+                except (ValueError, TypeError, KeyError, AttributeError, OSError) as exc:
+                    reply = {"error": f"{type(exc).__name__}: {exc}"}
+                writer.write(json.dumps(reply).encode() + b"\n")
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+
+def _read_child_pid(fd: int) -> int | None:
+    with os.fdopen(fd, "rb") as info:
+        data = info.read()
+    try:
+        pid = json.loads(data)["child-pid"]
+    except (ValueError, KeyError):
+        return None
+    return int(pid)
+
+
+async def _listen_retry(spec: str, handler: Any) -> asyncio.Server:
+    # A port just released by an earlier platform process may linger briefly.
+    for attempt in range(50):
+        try:
+            return await listen(spec, handler)
+        except OSError:
+            if attempt == 49:
+                raise
+            await asyncio.sleep(0.1)
+    raise AssertionError("unreachable")
+
+
+async def serve(layout: Layout) -> None:
+    platform = Platform(layout)
+    layout.platform.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        layout.socket.unlink()
+    server = await asyncio.start_unix_server(platform.handle, str(layout.socket))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, platform.stop.set)
+    await platform.restore()
+    layout.pidfile.write_text(f"{os.getpid()}\n")
+    await platform.stop.wait()
+    server.close()
+    await platform.shutdown()
+    with contextlib.suppress(FileNotFoundError):
+        layout.socket.unlink()
+    with contextlib.suppress(FileNotFoundError):
+        layout.pidfile.unlink()
+
+
+def main(argv: list[str]) -> int:
+    layout = Layout(Path(argv[0]))
+    layout.platform.mkdir(parents=True, exist_ok=True)
+    lock = open(layout.lockfile, "a+")  # noqa: SIM115 - held for the process's lifetime
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("another platform process owns this DOTKIT_HOME", file=sys.stderr)
+        return 1
+    asyncio.run(serve(layout))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

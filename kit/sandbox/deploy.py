@@ -1,0 +1,598 @@
+"""``dotkit push``: upload, build, start new containers, switch the router, retire the old.
+
+The CLI process runs the push and asks the platform process to start and stop
+containers and to switch routes. Nothing that serves traffic changes until every
+new instance has answered; any failure (or Ctrl-C) stops the new containers
+and leaves the previous revision serving.
+"""
+
+import contextlib
+import fcntl
+import json
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from kit.appfs import list_app_files
+from kit.errors import OperationFailed, UsageError
+from kit.findings import Finding
+from kit.proc import CommandFailed, run
+from kit.sandbox import envfile, supconf
+from kit.sandbox.backend import ContainerSpec, Peer, bwrap_argv, bwrap_path, hosts_file, inside
+from kit.sandbox.build import BUILD_TIMEOUT, BuildFailed, build_service
+from kit.sandbox.client import Client, connect
+from kit.sandbox.layout import AppLayout, Layout
+from kit.sandbox.probe import NotReady, wait_ready
+from kit.sandbox.state import (
+    deployment_log,
+    deployment_path,
+    http_port,
+    list_deployments,
+    load_app,
+    read_json,
+    save_app,
+    tcp_port,
+    write_json,
+)
+from kit.verify.model import App, Service
+
+UPLOAD_IGNORE = (".gitignore", ".dotcloudignore")
+POSTINSTALL_TIMEOUT = 10 * 60.0
+READY_TIMEOUT = 60.0
+SUPPORTED = frozenset({"nodejs"})
+
+
+class PushFailed(OperationFailed):
+    """The push did not deploy; the previous revision keeps serving."""
+
+
+class DeployLog:
+    """The deployment log, in the platform's style, to its file and the terminal."""
+
+    def __init__(self, path: Path, echo: Callable[[str], None] | None) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle: TextIO = path.open("a", encoding="utf-8")
+        self.echo = echo
+
+    def __call__(self, message: str, who: str | None = None) -> None:
+        stamp = datetime.now().strftime("%H:%M:%S.%f")
+        prefix = f"[{who}] " if who else "---> "
+        for line in message.splitlines() or [""]:
+            text = f"{stamp}: {prefix}{line}"
+            self.handle.write(text + "\n")
+            self.handle.flush()
+            if self.echo:
+                self.echo(text)
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def backend_name() -> str:
+    return "bwrap" if bwrap_path() else "process"
+
+
+def hidden_paths(layout: Layout) -> list[str]:
+    return [str(layout.home.resolve()), str(layout.runtime)]
+
+
+@contextlib.contextmanager
+def push_lock(app: AppLayout) -> Iterator[None]:
+    app.root.mkdir(parents=True, exist_ok=True)
+    with open(app.root / "push.lock", "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(
+                f'another push to "{app.name}" is running; wait for it (dotkit dlogs latest)'
+            ) from None
+        yield
+
+
+def upload(source: Path, app: AppLayout, *, git: bool) -> tuple[str, Path, list[str]]:
+    """Copy the app as the platform's uploader would; the revision name and its folder."""
+    if git:
+        head = run(["git", "-C", str(source), "rev-parse", "--short=7", "HEAD"]).stdout.strip()
+        rev = f"git-{head}"
+        dest = app.revision(rev)
+        if dest.exists():
+            shutil.rmtree(dest)
+        dest.mkdir(parents=True)
+        archive = run(["git", "-C", str(source), "archive", "--format=tar", "-o",
+                       str(dest / ".upload.tar"), "HEAD"])  # fmt: skip
+        del archive
+        run(["tar", "-xf", str(dest / ".upload.tar"), "-C", str(dest)])
+        (dest / ".upload.tar").unlink()
+    else:
+        rev = f"rsync-{int(time.time() * 1000)}"
+        dest = app.revision(rev)
+        dest.mkdir(parents=True)
+        for rel in list_app_files(source, ignore_files=UPLOAD_IGNORE):
+            src, target = source / rel, dest / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if src.is_symlink():
+                target.symlink_to(src.readlink())
+            else:
+                shutil.copy2(src, target)
+    files = list_app_files(dest, ignore_files=())
+    return rev, dest, files
+
+
+def _findings_text(findings: list[Finding]) -> str:
+    return "\n".join(f"  {f.location}: [{f.rule}] {f.message}\n    fix: {f.fix}" for f in findings)
+
+
+def _expects_http(service: Service, app: App) -> bool | None:
+    from kit.jsanalysis import analyze_js
+
+    prefix = "" if service.approot == "." else service.approot + "/"
+    found_listen = False
+    for rel in app.files:
+        if rel.startswith(prefix) and rel.endswith((".js", ".mjs", ".cjs")):
+            try:
+                analysis = analyze_js((app.root / rel).read_bytes())
+            except OSError:
+                continue
+            for call in analysis.listens:
+                found_listen = True
+                if call.server in ("http", "unknown"):
+                    return True
+    return False if found_listen else None
+
+
+class Push:
+    """One push of one app; see :func:`push`."""
+
+    def __init__(
+        self,
+        layout: Layout,
+        app_name: str,
+        *,
+        clean: bool,
+        echo: Callable[[str], None] | None,
+        ready_timeout: float,
+        build_timeout: float,
+    ) -> None:
+        self.layout = layout
+        self.app = layout.app(app_name)
+        self.data = load_app(layout, app_name)
+        self.clean = clean
+        self.echo = echo
+        self.ready_timeout = ready_timeout
+        self.build_timeout = build_timeout
+        self.backend = backend_name()
+        self.started: list[ContainerSpec] = []
+        self.client: Client | None = None
+        number = int(self.data.get("next_deployment", 1))
+        self.data["next_deployment"] = number + 1
+        save_app(layout, self.data)
+        self.dep_id = f"d{number}"
+        self.record: dict[str, Any] = {
+            "id": self.dep_id,
+            "number": number,
+            "status": "running",
+            "started": time.time(),
+            "clean": clean,
+            "revision": None,
+            "backend": self.backend,
+        }
+        self.log = DeployLog(deployment_log(self.app, self.dep_id), echo)
+        self._save_record()
+
+    def _save_record(self) -> None:
+        write_json(deployment_path(self.app, self.dep_id), self.record)
+
+    def _platform(self) -> Client:
+        if self.client is None:
+            self.client = connect(self.layout)
+            assert self.client is not None
+        return self.client
+
+    # -- the steps ----------------------------------------------------------------------
+
+    def run(self, source: Path, *, git: bool) -> dict[str, Any]:
+        try:
+            result = self._run(source, git=git)
+        except KeyboardInterrupt:
+            self._abandon("interrupted (Ctrl-C)")
+            raise
+        except (PushFailed, BuildFailed, CommandFailed, NotReady, OSError) as exc:
+            message = getattr(exc, "message", None) or str(exc)
+            self._abandon(message)
+            raise PushFailed(
+                f"the push failed: {message}\nThe previous revision (if any) is still serving; "
+                f"the full log: dotkit dlogs {self.dep_id}"
+            ) from None
+        finally:
+            self.log.close()
+            if self.client is not None:
+                self.client.close()
+        return result
+
+    def _run(self, source: Path, *, git: bool) -> dict[str, Any]:
+        from kit.verify.buildfile import check_build_file
+
+        if not (source / "dotcloud.yml").is_file():
+            raise PushFailed(f"no dotcloud.yml in {source}; push from the app's root folder")
+        rev, rev_dir, files = upload(source, self.app, git=git)
+        self.record["revision"] = rev
+        self._save_record()
+        self.log(f'Pushed {len(files)} files from "{source}" as revision {rev}')
+        services, findings = check_build_file(rev_dir, files)
+        errors = [f for f in findings if f.severity == "error"]
+        if errors:
+            raise PushFailed("dotcloud.yml has errors:\n" + _findings_text(errors))
+        app = App(rev_dir, tuple(files), services)
+        for svc in services:
+            if svc.type not in SUPPORTED:
+                raise PushFailed(
+                    f"service {svc.name!r} is of type {svc.type!r}; "
+                    "this sandbox runs nodejs services"
+                )
+        self.log(f"Deployment {self.dep_id} of revision {rev} scheduled for {self.app.name}")
+        self.log("Building the application...")
+        snapshots = {}
+        for svc in services:
+            snapshots[svc.name] = self._build(svc, rev, rev_dir)
+        self.log("Application build is done")
+        self.log("Initializing new services... (This may take a few minutes)")
+        tcp_ports = {
+            f"{s.name}.{p}": tcp_port(self.layout, self.data, f"{s.name}.{p}")
+            for s in services
+            for p in s.tcp_ports
+        }
+        new: dict[str, list[ContainerSpec]] = {}
+        for svc in services:
+            new[svc.name] = self._start_service(svc, services, app, snapshots[svc.name], tcp_ports)
+        self.log("All services have been initialized. Switching traffic...")
+        old_containers: dict[str, list[str]] = self.data.get("containers", {})
+        urls = {}
+        for svc in services:
+            urls[svc.name] = self._switch(svc, new[svc.name], tcp_ports)
+        self._retire(old_containers, new)
+        self.data["containers"] = {name: [c.cid for c in specs] for name, specs in new.items()}
+        self.data["current"] = self.dep_id
+        self.data["revision"] = rev
+        self.data["services"] = [s._asdict() for s in services]
+        save_app(self.layout, self.data)
+        self.record.update(status="deployed", finished=time.time(), urls=urls)
+        self._save_record()
+        self.log("Application fully deployed")
+        for name, url in urls.items():
+            self.log(f"{name}: {url}")
+        first = next(iter(urls.values()), None)
+        if first:
+            self.log(f"Application is live at {first}")
+        return self.record
+
+    def _build(self, svc: Service, rev: str, rev_dir: Path) -> Path:
+        kind = " (clean build)" if self.clean else ""
+        self.log(f"Build started for revision {rev}{kind}", svc.name)
+        self.log("I am the dotkit sandbox builder, and I will be your builder today.", svc.name)
+        body = self._service_body(rev_dir, svc.name)
+        config = body.get("config") if isinstance(body.get("config"), dict) else {}
+        node_version = str((config or {}).get("node_version", "v0.4.x"))
+        hooks = {k: str(body[k]) for k in ("prebuild", "postbuild") if isinstance(body.get(k), str)}
+        result = build_service(
+            service=svc,
+            build_dir=self.app.build_dir(svc.name),
+            revision=rev_dir,
+            node_version=node_version,
+            hooks=hooks,
+            clean=self.clean,
+            backend=self.backend,
+            hidden=hidden_paths(self.layout),
+            log=lambda line: self.log(line, svc.name),
+            timeout=self.build_timeout,
+        )
+        size = _size_mb(result.snapshot)
+        self.log(
+            f"Build completed successfully in {result.seconds:.1f} s. "
+            f"Compiled image size is {size}MB",
+            svc.name,
+        )
+        return result.snapshot
+
+    @staticmethod
+    def _service_body(rev_dir: Path, name: str) -> dict[str, Any]:
+        import yaml
+
+        data = yaml.safe_load((rev_dir / "dotcloud.yml").read_text(encoding="utf-8"))
+        body = data.get(name) if isinstance(data, dict) else None
+        return body if isinstance(body, dict) else {}
+
+    def _start_service(
+        self,
+        svc: Service,
+        services: tuple[Service, ...],
+        app: App,
+        snapshot: Path,
+        tcp_ports: dict[str, int],
+    ) -> list[ContainerSpec]:
+        scale = self.data.get("scale", {}).get(svc.name)
+        count = int(scale or svc.instances)
+        how = "custom" if scale else "default"
+        self.log(f"Using {how} scaling for service {svc.name} ({count} instance(s)).", svc.name)
+        expect_http = _expects_http(svc, app)
+        body = self._service_body(app.root, svc.name)
+        specs = []
+        for index in range(count):
+            who = f"{svc.name}.{index}"
+            spec = self._prepare(svc, services, index, snapshot, tcp_ports, body)
+            self.started.append(spec)
+            self.log("Initializing...", who)
+            self._postinstall(spec, body, who)
+            self.log("Launching...", who)
+            reply = self._platform().call("start", spec=spec.to_json())
+            self.log("Waiting for the instance to become responsive...", who)
+            try:
+                ready = wait_ready(
+                    sockets=Path(spec.sockets),
+                    pid=int(reply["child_pid"]),
+                    expect_http=expect_http,
+                    tcp_ports=[tcp_ports[f"{svc.name}.{p}"] for p in svc.tcp_ports],
+                    timeout=self.ready_timeout,
+                    log_dir=Path(spec.home) / ".dotkit" / "log",
+                    netns=self.backend == "bwrap",
+                )
+            except NotReady as exc:
+                hint = self._port_findings(app, svc)
+                raise PushFailed(
+                    f"{who} is not responsive: {exc.message}"
+                    + (f"\n{hint}" if hint else "")
+                    + (f"\nLast log lines:\n{exc.log_tail}" if exc.log_tail else "")
+                ) from None
+            self.log(f"Instance is responsive ({ready.how}, {ready.seconds * 1000:.0f} ms)", who)
+            specs.append(spec)
+        return specs
+
+    def _port_findings(self, app: App, svc: Service) -> str:
+        from kit.verify.code import check_code
+
+        findings = [
+            f
+            for f in check_code(App(app.root, app.files, (svc,)), cache_path=None)
+            if f.severity == "error"
+        ]
+        return ("What dotkit verify says:\n" + _findings_text(findings)) if findings else ""
+
+    def _prepare(
+        self,
+        svc: Service,
+        services: tuple[Service, ...],
+        index: int,
+        snapshot: Path,
+        tcp_ports: dict[str, int],
+        body: dict[str, Any],
+    ) -> ContainerSpec:
+        cid = f"{svc.name}.{index}-{self.dep_id}"
+        home = self.app.container(cid)
+        if home.exists():
+            shutil.rmtree(home)
+        home.parent.mkdir(parents=True, exist_ok=True)
+        run(["cp", "-a", str(snapshot), str(home)], timeout=600)
+        shutil.rmtree(home / ".npm", ignore_errors=True)
+        (home / ".dotkit" / "log").mkdir(parents=True, exist_ok=True)
+        env = envfile.environment(
+            app=self.app.name,
+            services=services,
+            service=svc,
+            instance=index,
+            tcp_ports=tcp_ports,
+            app_env=self.data.get("env", {}),
+        )
+        (home / "environment.json").write_text(json.dumps(env, indent=4, sort_keys=True) + "\n")
+        (home / "environment.yml").write_text(envfile.environment_yml(env))
+        sockets = self.layout.container_sockets(self.app.name, cid)
+        if sockets.exists():
+            shutil.rmtree(sockets)
+        sockets.mkdir(parents=True)
+        peers = [
+            Peer(ep.host, ep.ip, ep.port, f"{ep.service}.{ep.name}.sock")
+            for ep in envfile.endpoints(self.app.name, services, tcp_ports)
+            if ep.service != svc.name
+        ]
+        spec = ContainerSpec(
+            cid=cid,
+            app=self.app.name,
+            service=svc.name,
+            instance=index,
+            home=str(home),
+            sockets=str(sockets),
+            services=str(self.layout.service_sockets(self.app.name)),
+            env=env,
+            http=True,
+            tcp_ports={p: tcp_ports[f"{svc.name}.{p}"] for p in svc.tcp_ports},
+            peers=peers,
+            hidden=hidden_paths(self.layout),
+            backend=self.backend,
+        )
+        where = inside(spec)
+        (home / ".dotkit" / "hosts").write_text(hosts_file(spec))
+        has_conf = (home / "current" / "supervisord.conf").is_file()
+        (home / ".dotkit" / "supervisord.conf").write_text(
+            supconf.render(
+                where,
+                include_app_conf=has_conf,
+                process=svc.process,
+                processes=dict(svc.processes),
+                service=svc.name,
+                app_conf_path=f"{where.home}/current/supervisord.conf",
+            )
+        )
+        relays = [f"unix:{where.sockets}/http.sock=tcp:127.0.0.1:8080"]
+        relays += [
+            f"unix:{where.sockets}/tcp-{n}.sock=tcp:127.0.0.1:{p}"
+            for n, p in spec.tcp_ports.items()
+        ]
+        if where.netns:
+            relays += [f"tcp:{p.ip}:{p.port}=unix:{where.services}/{p.socket}" for p in peers]
+        cinit = {
+            "netns": where.netns,
+            "relays": relays,
+            "env": _container_env(spec),
+            "home": where.home,
+            "supervisord": f"{where.home}/.dotkit/supervisord.conf",
+        }
+        (home / ".dotkit" / "cinit.json").write_text(json.dumps(cinit, indent=2))
+        return spec
+
+    def _postinstall(self, spec: ContainerSpec, body: dict[str, Any], who: str) -> None:
+        home = Path(spec.home)
+        command = body.get("postinstall") if isinstance(body.get("postinstall"), str) else None
+        if command is None and (home / "current" / "postinstall").is_file():
+            command = "./postinstall"
+        if command is None:
+            return
+        self.log("Running postinstall script...", who)
+        where = inside(spec)
+        inner = ["/bin/sh", "-lc", f"cd {where.home}/current && {command}"]
+        argv = bwrap_argv(spec, inner) if spec.backend == "bwrap" else inner
+        try:
+            done = run(argv, env=_container_env(spec), timeout=POSTINSTALL_TIMEOUT, check=False)
+        except CommandFailed as exc:
+            raise PushFailed(f"postinstall of {who}: {exc}") from None
+        for line in (done.stdout + done.stderr).splitlines():
+            self.log(f"  {line}", who)
+        if done.returncode != 0:
+            raise PushFailed(f"postinstall of {who} exited with status {done.returncode}")
+
+    def _switch(self, svc: Service, specs: list[ContainerSpec], tcp_ports: dict[str, int]) -> str:
+        client = self._platform()
+        services_dir = self.layout.service_sockets(self.app.name)
+        port = http_port(self.layout, self.data, svc.name)
+        for spec in specs:
+            self.log("Re-routing traffic to the new build...", f"{svc.name}.{spec.instance}")
+        client.call(
+            "route",
+            app=self.app.name,
+            name=f"{svc.name}.http",
+            listen=[f"tcp:127.0.0.1:{port}", f"unix:{services_dir}/{svc.name}.http.sock"],
+            backends=[f"unix:{s.sockets}/http.sock" for s in specs],
+        )
+        for name in svc.tcp_ports:
+            client.call(
+                "route",
+                app=self.app.name,
+                name=f"{svc.name}.{name}",
+                listen=[f"unix:{services_dir}/{svc.name}.{name}.sock"],
+                backends=[f"unix:{s.sockets}/tcp-{name}.sock" for s in specs],
+            )
+        for spec in specs:
+            self.log(
+                f"Successfully deployed build revision {self.record['revision']}",
+                f"{svc.name}.{spec.instance}",
+            )
+        return f"http://127.0.0.1:{port}/"
+
+    def _retire(self, old: dict[str, list[str]], new: dict[str, list[ContainerSpec]]) -> None:
+        client = self._platform()
+        keep = {spec.cid for specs in new.values() for spec in specs}
+        for service, cids in old.items():
+            gone = [cid for cid in cids if cid not in keep]
+            if not gone:
+                continue
+            backends = [
+                f"unix:{self.layout.container_sockets(self.app.name, cid)}/http.sock"
+                for cid in gone
+            ]
+            drained = client.call(
+                "drain", app=self.app.name, name=f"{service}.http", backends=backends
+            )
+            if drained.get("open"):
+                self.log(f"{drained['open']} connection(s) still open after draining", service)
+            for cid in gone:
+                client.call("stop", cid=cid)
+                self._remove(cid)
+            self.log(f"Old containers of {service} stopped and removed", service)
+        if service_names := set(old) - set(new):
+            for name in service_names:
+                self.log(f"service {name} is no longer in dotcloud.yml; it keeps running", name)
+
+    def _remove(self, cid: str) -> None:
+        shutil.rmtree(self.app.container(cid), ignore_errors=True)
+        shutil.rmtree(self.layout.container_sockets(self.app.name, cid), ignore_errors=True)
+
+    def _abandon(self, why: str) -> None:
+        """Stop whatever this push started; the routes still point at the old containers."""
+        with contextlib.suppress(OperationFailed, OSError):
+            client = self._platform() if self.started else None
+            for spec in self.started:
+                if client is not None:
+                    client.call("stop", cid=spec.cid)
+                self._remove(spec.cid)
+        self.record.update(status="failed", finished=time.time(), error=why)
+        self._save_record()
+        with contextlib.suppress(ValueError):
+            self.log(f"Deployment failed: {why}")
+
+
+def _container_env(spec: ContainerSpec) -> dict[str, str]:
+    from kit.sandbox.backend import process_env
+
+    return process_env(spec)
+
+
+def _size_mb(path: Path) -> int:
+    total = 0
+    for item in path.rglob("*"):
+        with contextlib.suppress(OSError):
+            if item.is_file() and not item.is_symlink():
+                total += item.stat().st_size
+    return max(1, round(total / 1_000_000))
+
+
+def cleanup_stale(layout: Layout, app_name: str) -> list[str]:
+    """Deployments left "running" by a killed push: stop what they started."""
+    app = layout.app(app_name)
+    data = load_app(layout, app_name)
+    current = {cid for cids in data.get("containers", {}).values() for cid in cids}
+    cleaned = []
+    for record in list_deployments(app):
+        if record.get("status") != "running":
+            continue
+        record.update(status="failed", error="the push was interrupted", finished=time.time())
+        write_json(deployment_path(app, record["id"]), record)
+        cleaned.append(record["id"])
+    if cleaned and app.containers.is_dir():
+        client = connect(layout)
+        assert client is not None
+        with client:
+            for home in app.containers.iterdir():
+                if home.name not in current:
+                    client.call("stop", cid=home.name)
+                    shutil.rmtree(home, ignore_errors=True)
+                    shutil.rmtree(layout.container_sockets(app_name, home.name), ignore_errors=True)
+    return cleaned
+
+
+def push(
+    layout: Layout,
+    app_name: str,
+    source: Path,
+    *,
+    clean: bool = False,
+    git: bool = False,
+    echo: Callable[[str], None] | None = None,
+    ready_timeout: float = READY_TIMEOUT,
+    build_timeout: float = BUILD_TIMEOUT,
+) -> dict[str, Any]:
+    app = layout.app(app_name)
+    load_app(layout, app_name)
+    with push_lock(app):
+        cleanup_stale(layout, app_name)
+        job = Push(
+            layout,
+            app_name,
+            clean=clean,
+            echo=echo,
+            ready_timeout=ready_timeout,
+            build_timeout=build_timeout,
+        )
+        return job.run(source, git=git)
+
+
+__all__ = ["PushFailed", "cleanup_stale", "push", "read_json"]

@@ -1,0 +1,155 @@
+"""Is the new instance responsive? Asked of the instance itself, never by a fixed sleep.
+
+Three sources, polled every few milliseconds: an HTTP request through the
+container's relay socket (the way the router will reach it), supervisord's own
+view of its programs (over its XML-RPC socket), and the container's listening
+sockets, read from ``/proc/<pid>/net/tcp`` of a process in its network namespace.
+"""
+
+import socket
+import time
+import xmlrpc.client
+from pathlib import Path
+from typing import Any, NamedTuple
+
+POLL = 0.005
+SUPERVISOR_POLL = 0.1
+WRONG_PORT_GRACE = 0.3
+
+
+class NotReady(Exception):
+    """The instance failed, or did not become responsive in time."""
+
+    def __init__(self, message: str, log_tail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.log_tail = log_tail
+
+
+class Ready(NamedTuple):
+    seconds: float
+    how: str  # "http", "tcp" or "running"
+
+
+def http_responds(sock_path: Path, timeout: float = 1.0) -> bool:
+    """True once a request through the relay socket gets any HTTP answer."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect(str(sock_path))
+            sock.sendall(b"GET / HTTP/1.0\r\nHost: localhost\r\nUser-Agent: dotkit-probe\r\n\r\n")
+            return sock.recv(5) == b"HTTP/"
+        except OSError:
+            return False
+
+
+def listening_ports(pid: int) -> set[int] | None:
+    """TCP ports in LISTEN state in ``pid``'s network namespace (None if unknown)."""
+    ports: set[int] = set()
+    found = False
+    for name in ("tcp", "tcp6"):
+        try:
+            lines = Path(f"/proc/{pid}/net/{name}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        found = True
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 3 and fields[3] == "0A":
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports if found else None
+
+
+def supervisor(sock_path: Path) -> Any:
+    from supervisor.xmlrpc import SupervisorTransport
+
+    transport = SupervisorTransport(None, None, serverurl=f"unix://{sock_path}")
+    return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
+
+
+def programs(sock_path: Path) -> list[dict[str, Any]] | None:
+    try:
+        info: list[dict[str, Any]] = supervisor(sock_path).supervisor.getAllProcessInfo()
+    except (OSError, xmlrpc.client.Error):
+        return None
+    return info
+
+
+def alive(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists()
+
+
+def wait_ready(
+    *,
+    sockets: Path,
+    pid: int,
+    expect_http: bool | None,
+    tcp_ports: list[int],
+    timeout: float,
+    log_dir: Path,
+    netns: bool,
+) -> Ready:
+    """Block until the instance answers; raise :class:`NotReady` with the reason."""
+    start = time.monotonic()
+    deadline = start + timeout
+    next_supervisor = start
+    running_since: float | None = None
+    http_sock = sockets / "http.sock"
+    while True:
+        now = time.monotonic()
+        if not alive(pid):
+            raise NotReady("the container stopped", _tail(log_dir))
+        listening = listening_ports(pid) if netns else None
+        ports_ok = all(p in listening for p in tcp_ports) if listening is not None else True
+        http_ok = expect_http is not False and http_sock.exists() and http_responds(http_sock)
+        if http_ok and ports_ok:
+            return Ready(time.monotonic() - start, "http")
+        if now >= next_supervisor:
+            next_supervisor = now + SUPERVISOR_POLL
+            states = programs(sockets / "supervisor.sock")
+            if states:
+                fatal = [p for p in states if p["statename"] == "FATAL"]
+                if fatal:
+                    name = fatal[0]["name"]
+                    raise NotReady(
+                        f"program {name!r} could not stay running (supervisord gave up: FATAL)",
+                        _tail(log_dir, name),
+                    )
+                if all(p["statename"] == "RUNNING" for p in states):
+                    running_since = running_since or now
+                else:
+                    running_since = None
+        if running_since is not None and listening is not None and expect_http is not False:
+            others = sorted(p for p in listening if p != 8080 and p not in tcp_ports)
+            if 8080 not in listening and others and now - running_since > WRONG_PORT_GRACE:
+                raise NotReady(
+                    f"the app listens on {', '.join(map(str, others))}, not on 8080, so the "
+                    "router can never reach it",
+                    _tail(log_dir),
+                )
+        if (
+            running_since is not None
+            and ports_ok
+            and (expect_http is False or (expect_http is None and now - running_since > 2.0))
+        ):
+            return Ready(time.monotonic() - start, "tcp" if tcp_ports else "running")
+        if now >= deadline:
+            raise NotReady(
+                f"the instance did not become responsive within {timeout:g} s", _tail(log_dir)
+            )
+        time.sleep(POLL)
+
+
+def _tail(log_dir: Path, program: str | None = None, lines: int = 15) -> str:
+    files = sorted(log_dir.glob("*.log"), key=lambda p: p.stat().st_mtime)
+    if program:
+        files = [f for f in files if f.name.startswith(program)] or files
+    out: list[str] = []
+    for path in files[-3:]:
+        if path.name == "supervisord.log" and program:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        if text:
+            out.append(f"== {path.name} ==")
+            out.extend(text[-lines:])
+    return "\n".join(out)

@@ -1,0 +1,59 @@
+"""The container's own supervisord.conf: the platform's part, then the app's.
+
+The platform ran one supervisord per container that included the approot's
+``supervisord.conf``, or programs generated from ``process``/``processes``.
+"""
+
+from collections.abc import Mapping
+
+from kit.render import SUPERVISOR_DIRECTORY
+from kit.sandbox.backend import Inside
+
+
+def _escape(value: str) -> str:
+    return value.replace("%", "%%")
+
+
+def render(
+    inside: Inside,
+    *,
+    include_app_conf: bool,
+    process: str | None,
+    processes: Mapping[str, str],
+    service: str,
+    app_conf_path: str | None = None,
+) -> str:
+    lines = [
+        "; supervisord for this container, written by the dotkit sandbox.",
+        "[unix_http_server]",
+        f"file = {inside.sockets}/supervisor.sock",
+        "",
+        "[supervisord]",
+        "nodaemon = true",
+        f"logfile = {inside.logs}/supervisord.log",
+        f"pidfile = {inside.home}/.dotkit/supervisord.pid",
+        f"childlogdir = {inside.logs}",
+        "",
+        "[rpcinterface:supervisor]",
+        "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface",
+        "",
+        "[supervisorctl]",
+        f"serverurl = unix://{inside.sockets}/supervisor.sock",
+        "",
+    ]
+    commands = dict(processes)
+    if process:
+        commands[service] = process
+    for name, command in commands.items():
+        lines += [
+            f"[program:{name}]",
+            f'command = /bin/sh -lc "exec {_escape(command)}"',
+            f"directory = {inside.home}/current",
+            f"stdout_logfile = {inside.logs}/{name}.log",
+            f"stderr_logfile = {inside.logs}/{name}_error.log",
+            "",
+        ]
+    if include_app_conf:
+        path = app_conf_path or f"{SUPERVISOR_DIRECTORY}/supervisord.conf"
+        lines += ["[include]", f"files = {path}", ""]
+    return "\n".join(lines)
