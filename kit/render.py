@@ -16,7 +16,7 @@ import yaml
 
 SUPERVISOR_DIRECTORY = "/home/dotcloud/current"
 SUPERVISOR_PROGRAM = "node"
-_UNCARRIABLE = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_UNCARRIABLE = re.compile("[\x00\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 # supervisord's parser ends a value at ";" or "#" preceded by whitespace, even
 # inside shell quotes; an empty '' between them keeps the argument whole.
 _INLINE_COMMENT = re.compile(r"(\s)([;#])")
@@ -126,10 +126,9 @@ def supervisor_command(argv: tuple[str, ...]) -> str:
     for arg in argv:
         bad = _UNCARRIABLE.search(arg)
         if bad:
+            what = "a NUL character" if bad.group() == "\x00" else f"a line break ({bad.group()!r})"
             raise UncarriableValue(
-                arg,
-                f"it holds a line break ({bad.group()!r}), which a supervisord.conf "
-                "value cannot carry",
+                arg, f"it holds {what}, which a supervisord.conf value cannot carry"
             )
     joined = shlex.join(argv)
     joined = _INLINE_COMMENT.sub(r"\1''\2", joined)

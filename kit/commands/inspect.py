@@ -61,9 +61,15 @@ def open_command(ctx: click.Context, service: str | None) -> int:
 
 
 def _status(name: str) -> dict[str, Any]:
+    """The platform's view of ``name``; restarts the platform if the app should be running."""
     from kit.sandbox.client import connect
+    from kit.sandbox.deploy import recover
+    from kit.sandbox.state import load_app
 
-    client = connect(layout(), start=False)
+    lay = layout()
+    recover(lay, name)
+    should_run = bool(load_app(lay, name).get("containers"))
+    client = connect(lay, start=should_run)
     if client is None:
         return {"containers": {}, "routes": {}}
     with client:
@@ -140,7 +146,7 @@ def status_command(ctx: click.Context, service: str) -> int:
     for index, cid in pairs:
         alive = status.get(cid, {}).get("alive", False)
         states = programs(lay.container_sockets(name, cid) / "supervisor.sock") if alive else None
-        up = bool(states) and all(p["statename"] == "RUNNING" for p in states or [])
+        up = bool(states) and all(p["statename"] in ("RUNNING", "STARTING") for p in states or [])
         click.echo(f"{service.split('.')[0]}.{index}: {'up' if up else 'down'}")
         for prog in states or []:
             click.echo(f"    {prog['name']:<12} {prog['statename']:<9} {prog['description']}")

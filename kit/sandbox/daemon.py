@@ -168,8 +168,7 @@ class Platform:
         proc = running.process
         if proc is not None and proc.returncode is None:
             # supervisord stops its programs on SIGTERM, then the namespace ends.
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(running.child_pid or proc.pid, signal.SIGTERM)
+            _terminate(running)
             try:
                 await asyncio.wait_for(proc.wait(), timeout)
             except TimeoutError:
@@ -275,8 +274,7 @@ class Platform:
             running = self.containers[cid]
             running.wanted = False
             if running.process and running.process.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(running.child_pid or running.process.pid, signal.SIGTERM)
+                _terminate(running)
         for running in list(self.containers.values()):
             if running.process is not None:
                 try:
@@ -304,6 +302,30 @@ class Platform:
             pass
         finally:
             writer.close()
+
+
+def _main_pid(running: Running) -> int | None:
+    """The container's supervisord: the first child of the namespace's init.
+
+    bubblewrap's init ignores SIGTERM (it is PID 1 in its namespace), so a
+    graceful stop has to reach supervisord itself.
+    """
+    if running.process is None:
+        return None
+    pid = running.child_pid or running.process.pid
+    if running.spec.backend != "bwrap":
+        return pid
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return None
+    return int(children[0]) if children else None
+
+
+def _terminate(running: Running) -> None:
+    target = _main_pid(running)
+    with contextlib.suppress(ProcessLookupError, TypeError):
+        os.kill(target, signal.SIGTERM)  # type: ignore[arg-type]
 
 
 def _read_child_pid(fd: int) -> int | None:

@@ -569,6 +569,15 @@ def cleanup_stale(layout: Layout, app_name: str) -> list[str]:
     return cleaned
 
 
+def recover(layout: Layout, app_name: str) -> list[str]:
+    """Clean up after a push that was killed, unless a push is running right now."""
+    try:
+        with push_lock(layout.app(app_name)):
+            return cleanup_stale(layout, app_name)
+    except UsageError:
+        return []
+
+
 def push(
     layout: Layout,
     app_name: str,

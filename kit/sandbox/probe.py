@@ -56,7 +56,12 @@ def listening_ports(pid: int) -> set[int] | None:
         for line in lines:
             fields = line.split()
             if len(fields) > 3 and fields[3] == "0A":
-                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+                address, port = fields[1].rsplit(":", 1)
+                # 127.0.10.x (little-endian hex "..0A007F") are the sandbox's own relays
+                # to other services, not the app.
+                if name == "tcp" and address.endswith("0A007F"):
+                    continue
+                ports.add(int(port, 16))
     return ports if found else None
 
 
