@@ -1,14 +1,44 @@
 #!/usr/bin/env bash
-# The main job: convert the porting guide's two-Gear sample app to a dotCloud
-# app and print the migration report. Sets itself up first.
+# The main job: the porting guide's two-Gear sample app converted to dotCloud,
+# verified, pushed to the local sandbox and answered over HTTP. Sets itself up
+# first; run it again to push again. Stop the app with the command it prints.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 scripts/setup.sh
+dotkit="$root/.venv/bin/dotkit"
+app=portedapp
+out="$root/build/$app"
 
-out=build/portedapp
-echo "==> dotkit convert sample_apps/nodesocket-guide -o $out --force --fix" >&2
-.venv/bin/dotkit convert sample_apps/nodesocket-guide -o "$out" --force --fix
+echo "==> 1. convert: dotkit convert sample_apps/nodesocket-guide -o build/$app --force --fix"
+"$dotkit" convert sample_apps/nodesocket-guide -o "$out" --force --fix
+
 echo
-echo "The dotCloud app is in $out:"
-(cd "$out" && find . -type f | sort | sed 's/^\.\//  /')
+echo "==> 2. verify: dotkit verify build/$app"
+"$dotkit" verify "$out"
+
+echo
+echo "==> 3. push: dotkit push (application \"$app\" in the local sandbox)"
+cd "$out"
+if ! "$dotkit" -A "$app" app >/dev/null 2>&1; then
+  "$dotkit" -y create "$app"
+else
+  "$dotkit" connect "$app"
+fi
+"$dotkit" push
+
+echo
+echo "==> 4. ask each gear over HTTP"
+"$dotkit" url | while read -r line; do
+  service=${line%%: *}
+  url=${line#*: }
+  echo "--- $service at $url"
+  curl -fsS --max-time 10 "$url"
+done
+
+echo
+echo "Both gears are running in the sandbox. Look around:"
+echo "  cd build/$app && $dotkit info        # services and URLs"
+echo "  cd build/$app && $dotkit logs gear1  # supervisord and node logs (Ctrl-C to stop)"
+echo "Stop and remove everything:"
+echo "  cd build/$app && $dotkit -y destroy"

@@ -24,6 +24,23 @@ for tool in node npm; do
   fi
 done
 
+# Debian packages the sandbox uses: bubblewrap (isolated containers) and nsenter
+# (util-linux, for `dotkit run`). Installed where this machine allows it.
+missing=""
+command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
+command -v nsenter >/dev/null 2>&1 || missing="$missing util-linux"
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing Debian packages:$missing"
+    { apt-get install -y -q $missing || { apt-get update -q && apt-get install -y -q $missing; }; } \
+      >/tmp/dotkit-apt.log 2>&1 \
+      || echo "setup: warning: could not install$missing (see /tmp/dotkit-apt.log); the sandbox falls back to plain processes" >&2
+  else
+    echo "setup: note:$missing not installed and this shell cannot install Debian packages;" >&2
+    echo "       install them (sudo apt-get install$missing) for isolated containers." >&2
+  fi
+fi
+
 stamp=.venv/.dotkit-setup
 if [ ! -x .venv/bin/python ]; then
   say "creating the virtualenv in .venv"
