@@ -47,8 +47,12 @@ def cache_key(
     service: Service, code: Path, node_version: str, hooks: dict[str, str]
 ) -> dict[str, str | None]:
     approot = code / service.approot
+    manifests = [approot / n for n in ("package.json", "package-lock.json", "npm-shrinkwrap.json")]
+    digests = [d for d in map(_digest, manifests) if d]
     return {
-        "package_json": _digest(approot / "package.json"),
+        "package_json": hashlib.sha256("".join(digests).encode()).hexdigest()[:12]
+        if digests
+        else None,
         "node_version": node_version,
         "prebuild": hooks.get("prebuild"),
         "postbuild": hooks.get("postbuild"),
@@ -150,8 +154,14 @@ def build_service(
         steps: list[tuple[str, str]] = []
         if hooks.get("prebuild"):
             steps.append(("prebuild", hooks["prebuild"]))
+        same_manifest = previous is not None and previous.get("package_json") == key["package_json"]
         if (work / "current" / "package.json").is_file():
-            steps.append(("npm install", "npm install --no-audit --no-fund"))
+            if restore and same_manifest:
+                log(
+                    "npm install skipped: package.json unchanged, node_modules come from the snapshot"
+                )
+            else:
+                steps.append(("npm install", "npm install --no-audit --no-fund"))
         if hooks.get("postbuild"):
             steps.append(("postbuild", hooks["postbuild"]))
         for name, command in steps:

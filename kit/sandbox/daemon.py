@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import signal
 import sys
 import time
@@ -224,6 +225,23 @@ class Platform:
             await asyncio.sleep(0.02)
         left = entry.route.draining(backends) if entry else 0
         return {"open": left}
+
+    async def op_retire(
+        self, app: str, name: str, cids: list[str], backends: list[str], remove: list[str]
+    ) -> dict[str, Any]:
+        """Drain, stop and remove old containers in the background; answer at once."""
+
+        async def retire() -> None:
+            await self.op_drain(app=app, name=name, backends=backends)
+            for cid in cids:
+                await self.op_stop(cid=cid)
+            for path in remove:
+                await asyncio.to_thread(shutil.rmtree, path, True)
+
+        task = asyncio.create_task(retire())
+        self.watchers.add(task)
+        task.add_done_callback(self.watchers.discard)
+        return {"retiring": cids}
 
     # -- questions ----------------------------------------------------------------------
 

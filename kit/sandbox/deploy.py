@@ -244,9 +244,13 @@ class Push:
             for s in services
             for p in s.tcp_ports
         }
-        new: dict[str, list[ContainerSpec]] = {}
+        launched = []
         for svc in services:
-            new[svc.name] = self._start_service(svc, services, app, snapshots[svc.name], tcp_ports)
+            launched += self._launch_service(svc, services, app, snapshots[svc.name], tcp_ports)
+        new: dict[str, list[ContainerSpec]] = {svc.name: [] for svc in services}
+        for svc, spec, pid, expect_http in launched:  # they boot side by side
+            self._await_ready(svc, spec, pid, expect_http, app, tcp_ports)
+            new[svc.name].append(spec)
         self.log("All services have been initialized. Switching traffic...")
         old_containers: dict[str, list[str]] = self.data.get("containers", {})
         urls = {}
@@ -304,21 +308,22 @@ class Push:
         body = data.get(name) if isinstance(data, dict) else None
         return body if isinstance(body, dict) else {}
 
-    def _start_service(
+    def _launch_service(
         self,
         svc: Service,
         services: tuple[Service, ...],
         app: App,
         snapshot: Path,
         tcp_ports: dict[str, int],
-    ) -> list[ContainerSpec]:
+    ) -> list[tuple[Service, ContainerSpec, int, bool | None]]:
+        """Start every instance of ``svc``; the caller waits for them together."""
         scale = self.data.get("scale", {}).get(svc.name)
         count = int(scale or svc.instances)
         how = "custom" if scale else "default"
         self.log(f"Using {how} scaling for service {svc.name} ({count} instance(s)).", svc.name)
         expect_http = _expects_http(svc, app)
         body = self._service_body(app.root, svc.name)
-        specs = []
+        launched = []
         for index in range(count):
             who = f"{svc.name}.{index}"
             spec = self._prepare(svc, services, index, snapshot, tcp_ports, body)
@@ -327,27 +332,38 @@ class Push:
             self._postinstall(spec, body, who)
             self.log("Launching...", who)
             reply = self._platform().call("start", spec=spec.to_json())
-            self.log("Waiting for the instance to become responsive...", who)
-            try:
-                ready = wait_ready(
-                    sockets=Path(spec.sockets),
-                    pid=int(reply["child_pid"]),
-                    expect_http=expect_http,
-                    tcp_ports=[tcp_ports[f"{svc.name}.{p}"] for p in svc.tcp_ports],
-                    timeout=self.ready_timeout,
-                    log_dir=Path(spec.home) / ".dotkit" / "log",
-                    netns=self.backend == "bwrap",
-                )
-            except NotReady as exc:
-                hint = self._port_findings(app, svc)
-                raise PushFailed(
-                    f"{who} is not responsive: {exc.message}"
-                    + (f"\n{hint}" if hint else "")
-                    + (f"\nLast log lines:\n{exc.log_tail}" if exc.log_tail else "")
-                ) from None
-            self.log(f"Instance is responsive ({ready.how}, {ready.seconds * 1000:.0f} ms)", who)
-            specs.append(spec)
-        return specs
+            launched.append((svc, spec, int(reply["child_pid"]), expect_http))
+        return launched
+
+    def _await_ready(
+        self,
+        svc: Service,
+        spec: ContainerSpec,
+        pid: int,
+        expect_http: bool | None,
+        app: App,
+        tcp_ports: dict[str, int],
+    ) -> None:
+        who = f"{svc.name}.{spec.instance}"
+        self.log("Waiting for the instance to become responsive...", who)
+        try:
+            ready = wait_ready(
+                sockets=Path(spec.sockets),
+                pid=pid,
+                expect_http=expect_http,
+                tcp_ports=[tcp_ports[f"{svc.name}.{p}"] for p in svc.tcp_ports],
+                timeout=self.ready_timeout,
+                log_dir=Path(spec.home) / ".dotkit" / "log",
+                netns=self.backend == "bwrap",
+            )
+        except NotReady as exc:
+            hint = self._port_findings(app, svc)
+            raise PushFailed(
+                f"{who} is not responsive: {exc.message}"
+                + (f"\n{hint}" if hint else "")
+                + (f"\nLast log lines:\n{exc.log_tail}" if exc.log_tail else "")
+            ) from None
+        self.log(f"Instance is responsive ({ready.how}, {ready.seconds * 1000:.0f} ms)", who)
 
     def _port_findings(self, app: App, svc: Service) -> str:
         from kit.verify.code import check_code
@@ -489,28 +505,28 @@ class Push:
         return f"http://127.0.0.1:{port}/"
 
     def _retire(self, old: dict[str, list[str]], new: dict[str, list[ContainerSpec]]) -> None:
+        """Hand the old containers to the platform process: it drains, stops and removes them."""
         client = self._platform()
         keep = {spec.cid for specs in new.values() for spec in specs}
         for service, cids in old.items():
             gone = [cid for cid in cids if cid not in keep]
-            if not gone:
+            if not gone or service not in new:
                 continue
-            backends = [
-                f"unix:{self.layout.container_sockets(self.app.name, cid)}/http.sock"
-                for cid in gone
-            ]
-            drained = client.call(
-                "drain", app=self.app.name, name=f"{service}.http", backends=backends
+            client.call(
+                "retire",
+                app=self.app.name,
+                name=f"{service}.http",
+                cids=gone,
+                backends=[
+                    f"unix:{self.layout.container_sockets(self.app.name, c)}/http.sock"
+                    for c in gone
+                ],
+                remove=[str(self.app.container(c)) for c in gone]
+                + [str(self.layout.container_sockets(self.app.name, c)) for c in gone],
             )
-            if drained.get("open"):
-                self.log(f"{drained['open']} connection(s) still open after draining", service)
-            for cid in gone:
-                client.call("stop", cid=cid)
-                self._remove(cid)
-            self.log(f"Old containers of {service} stopped and removed", service)
-        if service_names := set(old) - set(new):
-            for name in service_names:
-                self.log(f"service {name} is no longer in dotcloud.yml; it keeps running", name)
+            self.log(f"Old containers of {service} are draining, then stop", service)
+        for name in sorted(set(old) - set(new)):
+            self.log(f"service {name} is no longer in dotcloud.yml; it keeps running", name)
 
     def _remove(self, cid: str) -> None:
         shutil.rmtree(self.app.container(cid), ignore_errors=True)

@@ -1,18 +1,20 @@
-// Gear2: a second HTTP Gear. It greets with the text from its env and counts
-// the requests this process has served.
-var http = require('http');
+// Gear2: a second HTTP Gear, built with Express (installed by npm during the
+// push). It greets with the text from its env and counts the requests this
+// process has served.
+var express = require('express');
 var greeting = require('./file1');
 var counter = require('./file2');
 
+var app = express();
 var hits = counter.create();
 
-http.createServer(function (req, res) {
-  var body = {
+app.get('*', function (req, res) {
+  res.json({
     gear: 'Gear2',
     greeting: greeting.text(process.env),
     requests_served: hits.next(),
     dotcloud_service: process.env.DOTCLOUD_SERVICE_NAME || null
-  };
-  res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify(body, null, 2) + '\n');
-}).listen(8080);
+  });
+});
+
+app.listen(8080);
