@@ -141,8 +141,23 @@ def build_service(
     previous = json.loads(key_file.read_text()) if key_file.is_file() else None
     restore, why = cache_decision(previous, key, clean=clean, has_snapshot=snapshot.is_dir())
     log(f"Build cache: {why}")
+    same_manifest = previous is not None and previous.get("package_json") == key["package_json"]
+    has_manifest = (revision / service.approot / "package.json").is_file()
+    steps: list[tuple[str, str]] = []
+    if hooks.get("prebuild"):
+        steps.append(("prebuild", hooks["prebuild"]))
+    if has_manifest and not (restore and same_manifest):
+        steps.append(("npm install", "npm install --no-audit --no-fund"))
+    elif has_manifest:
+        log("npm install skipped: package.json unchanged, node_modules come from the snapshot")
+    if hooks.get("postbuild"):
+        steps.append(("postbuild", hooks["postbuild"]))
     try:
-        if restore:
+        if restore and not steps:
+            # Nothing will run that could fail half-way, so the snapshot itself is
+            # reused (renamed, not copied) and only the code in it is replaced.
+            snapshot.rename(work)
+        elif restore:
             run(
                 ["cp", "-a", str(snapshot), str(work)],
                 timeout=max(1.0, deadline - time.monotonic()),
@@ -151,19 +166,6 @@ def build_service(
             work.mkdir(parents=True)
         _replace_code(work, revision, service.approot)
         _set_current(work, service.approot)
-        steps: list[tuple[str, str]] = []
-        if hooks.get("prebuild"):
-            steps.append(("prebuild", hooks["prebuild"]))
-        same_manifest = previous is not None and previous.get("package_json") == key["package_json"]
-        if (work / "current" / "package.json").is_file():
-            if restore and same_manifest:
-                log(
-                    "npm install skipped: package.json unchanged, node_modules come from the snapshot"
-                )
-            else:
-                steps.append(("npm install", "npm install --no-audit --no-fund"))
-        if hooks.get("postbuild"):
-            steps.append(("postbuild", hooks["postbuild"]))
         for name, command in steps:
             _run_step(name, command, work, backend, hidden, log, deadline)
     except BaseException:

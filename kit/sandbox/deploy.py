@@ -364,6 +364,11 @@ class Push:
                 + (f"\nLast log lines:\n{exc.log_tail}" if exc.log_tail else "")
             ) from None
         self.log(f"Instance is responsive ({ready.how}, {ready.seconds * 1000:.0f} ms)", who)
+        self.record.setdefault("instances", {})[who] = {
+            "cid": spec.cid,
+            "ready_at": time.time(),
+            "ready_seconds": round(ready.seconds, 4),
+        }
 
     def _port_findings(self, app: App, svc: Service) -> str:
         from kit.verify.code import check_code
@@ -388,9 +393,12 @@ class Push:
         home = self.app.container(cid)
         if home.exists():
             shutil.rmtree(home)
-        home.parent.mkdir(parents=True, exist_ok=True)
-        run(["cp", "-a", str(snapshot), str(home)], timeout=600)
-        shutil.rmtree(home / ".npm", ignore_errors=True)
+        home.mkdir(parents=True)
+        # The build's npm cache and its bookkeeping stay behind: a container gets
+        # the build's result, not the builder's tools.
+        entries = [str(e) for e in snapshot.iterdir() if e.name not in (".npm", ".dotkit")]
+        if entries:
+            run(["cp", "-a", *entries, str(home)], timeout=600)
         (home / ".dotkit" / "log").mkdir(parents=True, exist_ok=True)
         env = envfile.environment(
             app=self.app.name,

@@ -1,0 +1,138 @@
+"""How fast the sandbox pushes and serves, measured in one run.
+
+Prints:
+- a warm push (nothing changed, build snapshot reused) as a ratio to the cold
+  push of the guide's sample app (fresh sandbox, npm install from the registry);
+  target at most 0.25;
+- the delay between the app listening on 8080 and the sandbox declaring it
+  responsive (target under 100 ms), from the app's own timestamp and the push's;
+- requests per second through the router as a ratio to requests straight to the
+  app inside its container, with the same load tool (wrk) in the same run
+  (target at least 0.5).
+
+Needs node, npm, bubblewrap and wrk (Debian package `wrk`).
+Usage: .venv/bin/python benchmarks/push.py [--seconds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+GUIDE = REPO / "sample_apps" / "nodesocket-guide"
+PROBE_APP = """\
+var http = require('http');
+var server = http.createServer(function (req, res) { res.end('ok'); });
+server.listen(8080, function () { console.error('LISTENING ' + Date.now()); });
+"""
+
+
+def dotkit(home: Path, *args: str, cwd: Path | None = None) -> tuple[float, str]:
+    env = {**os.environ, "DOTKIT_HOME": str(home)}
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "kit", *args], cwd=cwd, env=env, capture_output=True, text=True,
+        check=False, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"dotkit {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return elapsed, proc.stdout
+
+
+def wrk(url: str, seconds: int, prefix: list[str] | None = None) -> float:
+    argv = [*(prefix or []), "wrk", "-t2", "-c32", f"-d{seconds}s", url]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if not match:
+        raise SystemExit(f"could not read wrk's output:\n{out}")
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
+    if errors:
+        print(f"  wrk reported: {errors.group(0)}")
+    return float(match.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=5, help="length of each load run")
+    args = parser.parse_args()
+    for tool in ("node", "npm", "bwrap", "wrk", "nsenter"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is required (see the docstring)")
+    with tempfile.TemporaryDirectory(prefix="dotkit-push-bench-") as tmp:
+        work = Path(tmp)
+        home = work / "home"
+        app = work / "portedapp"
+        dotkit(home, "convert", str(GUIDE), "-o", str(app), "--fix")
+        dotkit(home, "create", "bench", cwd=app)
+        cold, _ = dotkit(home, "push", cwd=app)
+        warm_runs = [dotkit(home, "push", cwd=app)[0] for _ in range(3)]
+        warm = sorted(warm_runs)[1]
+        ratio = warm / cold
+        print(f"cold push of the guide sample: {cold:.2f} s (fresh sandbox, npm install)")
+        print(f"warm push, nothing changed: {warm:.2f} s (median of 3)")
+        print(f"warm / cold: {ratio:.2f}  (target <= 0.25)  {'OK' if ratio <= 0.25 else 'MISSED'}")
+        dotkit(home, "-y", "destroy", cwd=app)
+
+        probe = work / "probe"
+        (probe / "www").mkdir(parents=True)
+        (probe / "dotcloud.yml").write_text(
+            "www:\n  type: nodejs\n  approot: www\n  process: node server.js\n"
+        )
+        (probe / "www" / "server.js").write_text(PROBE_APP)
+        dotkit(home, "create", "probe", cwd=probe)
+        delays = []
+        for _ in range(5):
+            dotkit(home, "push", cwd=probe)
+            apps = home / "apps" / "probe"
+            record = json.loads(
+                max((apps / "deployments").glob("*.json"), key=os.path.getmtime).read_text()
+            )
+            instance = record["instances"]["www.0"]
+            logs = (apps / "containers" / instance["cid"] / ".dotkit" / "log").glob("*.log")
+            listening = next(
+                int(m.group(1)) / 1000
+                for path in logs
+                for m in [re.search(r"LISTENING (\d+)", path.read_text())]
+                if m
+            )
+            delays.append((instance["ready_at"] - listening) * 1000)
+        delays.sort()
+        median = delays[len(delays) // 2]
+        print(f"app listening -> declared responsive: median {median:.0f} ms, worst {delays[-1]:.0f} ms"
+              f" over 5 pushes  (target < 100 ms)  {'OK' if median < 100 else 'MISSED'}")  # fmt: skip
+
+        _, url_out = dotkit(home, "url", "www", cwd=probe)
+        url = url_out.strip()
+        status = json.loads(
+            subprocess.run(
+                [sys.executable, "-c", "import json,sys;from kit.sandbox.client import connect;"
+                 "from kit.sandbox.layout import Layout;from pathlib import Path;"
+                 "c=connect(Layout(Path(sys.argv[1])),start=False);"
+                 "print(json.dumps(c.call('status',app='probe')))", str(home)],
+                capture_output=True, text=True, check=True,
+            ).stdout
+        )  # fmt: skip
+        pid = next(iter(status["containers"].values()))["child_pid"]
+        direct = wrk("http://127.0.0.1:8080/", args.seconds, ["nsenter", "-t", str(pid), "-n"])
+        routed = wrk(url, args.seconds)
+        share = routed / direct
+        print(f"straight to the app (inside its container): {direct:,.0f} requests/s")
+        print(f"through the router: {routed:,.0f} requests/s")
+        print(
+            f"router / direct: {share:.2f}  (target >= 0.5)  {'OK' if share >= 0.5 else 'MISSED'}"
+        )
+        dotkit(home, "-y", "destroy", cwd=probe)
+
+
+if __name__ == "__main__":
+    main()
