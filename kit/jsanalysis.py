@@ -1,13 +1,20 @@
-"""What a Node.js file listens on, read from its syntax tree.
+"""What a Node.js file listens on, connects to and writes, read from its syntax tree.
 
 nodeSocket apps pick their own port; dotCloud hands one out. Before a ``listen(...)``
 can be rewritten we need to know which server it belongs to (HTTP or raw TCP) and
-where the number that decides the port sits in the source. Name resolution is
-deliberately file-wide and scope-blind: names are matched by spelling, which is what
-small nodeSocket apps need and keeps the result predictable.
+where the number that decides the port sits in the source. ``dotkit verify`` also
+wants the code that reaches for a database on ``localhost`` (another container on
+dotCloud) and the writes under ``~/data`` (kept per instance, moved on every push).
+
+Name resolution is deliberately file-wide and scope-blind: names are matched by
+spelling, which is what small nodeSocket apps need and keeps the result
+predictable. Candidates are found at the bytes of their tokens (``listen``, a
+loopback address, a write function's name) and judged on the syntax tree, so a
+large file costs a parse, not a Python walk over every node.
 """
 
 import re
+from collections.abc import Iterator
 from functools import cache
 from typing import Literal, NamedTuple
 
@@ -16,6 +23,9 @@ import tree_sitter_javascript
 
 ServerKind = Literal["http", "tcp", "unknown"]
 PortKind = Literal["literal", "env", "env-default", "computed", "missing"]
+# "url": a client URL string; "host": a host handed to a call; "default": no host at
+# all, so the library connects to its default, 127.0.0.1.
+ConnectionVia = Literal["url", "host", "default"]
 
 Node = tree_sitter.Node
 
@@ -62,9 +72,31 @@ class ListenCall(NamedTuple):
     host: str | None
 
 
+class LocalConnection(NamedTuple):
+    """Code reaching for a service at this container's own loopback address."""
+
+    line: int
+    column: int
+    target: str  # as written ("mongodb://localhost/app", "127.0.0.1"), or the default used
+    protocol: str | None  # "mongodb", "redis", "mysql", "postgresql", "amqp", "memcache", "tcp"...
+    via: ConnectionVia
+    call: str = ""  # the call that connects, when one is visible ("redis.createClient")
+
+
+class DataWrite(NamedTuple):
+    """A filesystem write whose path lies under ``~/data``."""
+
+    line: int
+    column: int
+    function: str  # "fs.writeFileSync"
+    target: str  # the path as far as it is known: "~/data/db.json", "~/data/…"
+
+
 class JsAnalysis(NamedTuple):
     listens: tuple[ListenCall, ...]
     syntax_error: tuple[int, int] | None
+    connections: tuple[LocalConnection, ...] = ()
+    data_writes: tuple[DataWrite, ...] = ()
 
     @property
     def serves_tcp(self) -> bool:
@@ -76,8 +108,23 @@ class JsAnalysis(NamedTuple):
 
 
 @cache
+def _language() -> tree_sitter.Language:
+    return tree_sitter.Language(tree_sitter_javascript.language())
+
+
+@cache
 def _parser() -> tree_sitter.Parser:
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_javascript.language()))
+    return tree_sitter.Parser(_language())
+
+
+@cache
+def _bind_query() -> tree_sitter.Query:
+    # Only the nodes that bind names; the query runs in C over the whole tree.
+    return tree_sitter.Query(
+        _language(),
+        "[(variable_declarator) (import_statement) (assignment_expression)"
+        " (augmented_assignment_expression) (update_expression)] @bind",
+    )
 
 
 def line_column(source: bytes, byte_offset: int) -> tuple[int, int]:
@@ -169,20 +216,42 @@ class _Scope:
         self.servers: dict[str, ServerKind] = {}
         self.declared: dict[str, list[Node | None]] = {}
         self.reassigned: set[str] = set()
+        self.bound: dict[str, str] = {}  # `fs` in `var fs = require('fs')` -> "fs"
+        self.imported: dict[str, tuple[str, str]] = {}  # `{ homedir: home }` -> ("os", "homedir")
 
     def bind_module(self, name_node: Node, module: str) -> None:
         kind = _SERVER_MODULES.get(module)
         if name_node.type == "identifier":
             name = _text(self.source, name_node)
+            self.bound[name] = module
             if module == "express":
                 self.factories[name] = "http"
             elif kind is not None:
                 self.modules[name] = kind
-        elif name_node.type in {"object_pattern", "named_imports"} and kind is not None:
+        elif name_node.type in {"object_pattern", "named_imports"}:
             for part in name_node.named_children:
                 key, local = _pattern_names(self.source, part)
-                if key in _FACTORY_NAMES and local is not None:
+                if key is None or local is None:
+                    continue
+                self.imported[local] = (module, key)
+                if key in _FACTORY_NAMES and kind is not None:
                     self.factories[local] = kind
+
+    def module_name(self, node: Node | None) -> str | None:
+        """The module an expression is, by binding or an inline ``require``."""
+        node = _unwrap(node)
+        if node is not None and node.type == "identifier":
+            return self.bound.get(_text(self.source, node))
+        return _required_module(self.source, node)
+
+    def resolved(self, node: Node | None) -> Node | None:
+        """The one value an identifier is declared with, if it is never reassigned."""
+        node = _unwrap(node)
+        if node is None or node.type != "identifier":
+            return None
+        name = _text(self.source, node)
+        values = self.declared.get(name, [])
+        return values[0] if len(values) == 1 and name not in self.reassigned else None
 
     def module_of(self, node: Node | None) -> ServerKind | None:
         node = _unwrap(node)
@@ -316,17 +385,6 @@ def _not_a_port(scope: _Scope, node: Node) -> bool:
     return node.type in _FUNCTION_TYPES | {"string", "template_string", "array", "class"}
 
 
-def _walk(root: Node) -> list[Node]:
-    """Every node in document order, iteratively: inputs may nest 50,000 deep."""
-    found: list[Node] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        stack.extend(reversed(node.children))
-    return found
-
-
 def _first_error(source: bytes, root: Node) -> tuple[int, int] | None:
     stack = [root]
     while stack:
@@ -421,18 +479,574 @@ def _listen_call(scope: _Scope, positions: _Positions, call: Node) -> ListenCall
     return ListenCall(line, column, server or "unknown", port, host)
 
 
-def analyze_js(source: bytes) -> JsAnalysis:
-    """Every `listen(...)` in ``source`` with its server kind and port; never raises."""
-    tree = _parser().parse(source)
-    nodes = _walk(tree.root_node)
+# Where candidates start. Every result of analyze_js is found at one of these tokens,
+# which is what makes worth_parsing() safe.
+LISTEN_TOKENS = (b"listen",)
+LOOPBACK_TOKENS = (b"localhost", b"127.0.0.1", b"::1")
+CONNECT_TOKENS = (b"connect", b"createConnection", b"createClient")
+# A call connects to the default host only on a module bound by one of these names.
+CLIENT_MODULE_TOKENS = (b"net", b"tls", b"redis")
+WRITE_TOKENS = (
+    b"writeFile",
+    b"appendFile",
+    b"createWriteStream",
+    b"mkdir",
+    b"rename",
+    b"copyFile",
+    b"outputFile",
+    b"writeJson",
+)
+# A path under ~/data is spelled with one of these (`process.env.HOME`, `os.homedir()`).
+DATA_TOKENS = (b"/home/dotcloud", b"~/data", b"HOME", b"homedir")
+
+
+def _has_any(source: bytes, tokens: tuple[bytes, ...]) -> bool:
+    return any(token in source for token in tokens)
+
+
+def _searches(source: bytes) -> tuple[bool, bool, bool, bool]:
+    """Which candidate searches can find anything: listens, loopback strings,
+    default-host connects, writes under ~/data."""
+    return (
+        _has_any(source, LISTEN_TOKENS),
+        _has_any(source, LOOPBACK_TOKENS),
+        _has_any(source, CONNECT_TOKENS) and _has_any(source, CLIENT_MODULE_TOKENS),
+        # The rarer half first: most files never get to the second.
+        _has_any(source, DATA_TOKENS) and _has_any(source, WRITE_TOKENS),
+    )
+
+
+def worth_parsing(source: bytes) -> bool:
+    """False when :func:`analyze_js` is sure to find no listen, connection or write.
+
+    analyze_js looks for candidates only at the tokens above, so a file holding
+    none of them cannot produce a finding and need not be parsed (its syntax
+    errors go unseen, which ``verify`` does not report anyway).
+    """
+    return any(_searches(source))
+
+
+class _Hit(NamedTuple):
+    node: Node  # the smallest node holding the token
+    up: tuple[Node, ...]  # its ancestors, parent first, a few levels
+
+
+_ANCESTORS_KEPT = 8
+
+
+def _offsets(source: bytes, tokens: tuple[bytes, ...]) -> Iterator[tuple[int, int]]:
+    for token in tokens:
+        start = source.find(token)
+        while start >= 0:
+            yield start, start + len(token)
+            start = source.find(token, start + 1)
+
+
+def _locate(root: Node, source: bytes, tokens: tuple[bytes, ...]) -> list[_Hit]:
+    """The smallest node around each occurrence of ``tokens``, in document order.
+
+    One cursor moves from hit to hit, climbing only as far as the next offset
+    needs: ``descendant_for_byte_range`` (and ``Node.parent``) restart from the
+    root, which is quadratic on input nested 20,000 deep.
+    """
+    hits: list[_Hit] = []
+    cursor = root.walk()
+    path = [root]
+    for start, end in sorted(set(_offsets(source, tokens))):
+        while len(path) > 1 and not (path[-1].start_byte <= start and end <= path[-1].end_byte):
+            cursor.goto_parent()
+            path.pop()
+        while cursor.goto_first_child_for_byte(start) is not None:
+            child = cursor.node
+            if child is None or not (child.start_byte <= start and end <= child.end_byte):
+                cursor.goto_parent()
+                break
+            path.append(child)
+        ancestors = path[-_ANCESTORS_KEPT - 1 : -1]
+        hits.append(_Hit(path[-1], tuple(reversed(ancestors))))
+    return hits
+
+
+def _call_of(hit: _Hit) -> Node | None:
+    """The call whose callee is the hit's name: ``name(...)`` or ``x.name(...)``."""
+    node, up = hit
+    if node.type == "identifier" and up:
+        callee, call = node, up[0]
+    elif node.type == "property_identifier" and len(up) > 1 and up[0].type == "member_expression":
+        callee, call = up[0], up[1]
+    else:
+        return None
+    if call.type != "call_expression" or call.child_by_field_name("function") != callee:
+        return None
+    return call
+
+
+def _callee_text(source: bytes, call: Node) -> str:
+    field = "function" if call.type == "call_expression" else "constructor"
+    callee = call.child_by_field_name(field)
+    if callee is None:
+        return ""
+    text = _text(source, callee) if callee.end_byte - callee.start_byte <= 60 else ""
+    if text and "\n" not in text:
+        return text
+    prop = callee.child_by_field_name("property")
+    return _text(source, prop) if prop is not None else ""
+
+
+def _callee_name(source: bytes, call: Node) -> str:
+    """``connect`` for ``a.b.connect(...)``, ``Server`` for ``new Server(...)``."""
+    field = "function" if call.type == "call_expression" else "constructor"
+    callee = _unwrap(call.child_by_field_name(field))
+    if callee is not None and callee.type == "member_expression":
+        callee = callee.child_by_field_name("property")
+    if callee is None or callee.type not in {"identifier", "property_identifier"}:
+        return ""
+    return _text(source, callee)
+
+
+# --- connections to the loopback address ------------------------------------------
+
+_URL = re.compile(
+    r"([a-z][a-z0-9+.-]*)://(?:[^@/?#\s]*@)?(?:localhost|127\.0\.0\.1|\[::1\])(?::\d*)?(?:[/?#,]|$)",
+    re.IGNORECASE,
+)
+_HOST = re.compile(r"(?:localhost|127\.0\.0\.1|::1|\[::1\])(?::(\d+))?", re.IGNORECASE)
+# A browser script talks to its own page's server; only service clients matter here.
+_WEB_SCHEMES = frozenset({"http", "https", "ws", "wss"})
+_SCHEME_PROTOCOLS = {
+    "postgres": "postgresql",
+    "mongodb+srv": "mongodb",
+    "rediss": "redis",
+    "memcached": "memcache",
+    "amqps": "amqp",
+}
+_PORT_PROTOCOLS = {
+    27017: "mongodb",
+    6379: "redis",
+    3306: "mysql",
+    5432: "postgresql",
+    5672: "amqp",
+    11211: "memcache",
+}
+_MODULE_PROTOCOLS = {
+    "redis": "redis",
+    "ioredis": "redis",
+    "mongodb": "mongodb",
+    "mongoose": "mongodb",
+    "mongoskin": "mongodb",
+    "mysql": "mysql",
+    "mysql2": "mysql",
+    "pg": "postgresql",
+    "amqp": "amqp",
+    "amqplib": "amqp",
+    "memcached": "memcache",
+}
+_HTTP_PORT = 8080  # a service reaching itself on 8080 is fine: same container
+_HOST_KEYS = frozenset({"host", "hostname"})
+# Any of these in an options object means the code says where to connect.
+_ADDRESS_KEYS = ("host", "hostname", "path", "url", "socket")
+_CONNECT_NAMES = frozenset(
+    {
+        "connect",
+        "createConnection",
+        "createClient",
+        "createPool",
+        "Client",
+        "Connection",
+        "Db",
+        "Memcached",
+        "MongoClient",
+        "Pool",
+        "Redis",
+        "Server",
+    }
+)
+_NOT_CONNECTING = frozenset({"listen", "log", "info", "warn", "error", "debug", "trace", "format"})
+_DEFAULT_HOST_CALLS = frozenset(
+    {("net", "connect"), ("net", "createConnection"), ("tls", "connect"), ("redis", "createClient")}
+)
+_REDIS_PORT = 6379
+
+
+def _literal_text(source: bytes, node: Node) -> tuple[str, bool]:
+    """A string's raw text, or a template's up to its first ``${}``; and whether whole."""
+    if node.type == "string":
+        return source[node.start_byte + 1 : node.end_byte - 1].decode("utf-8", "replace"), True
+    parts: list[str] = []
+    for child in node.named_children:
+        if child.type == "template_substitution":
+            return "".join(parts), False
+        parts.append(_text(source, child))
+    return "".join(parts), True
+
+
+def _port_value(source: bytes, node: Node | None) -> int | None:
+    """A port written as a number or a string of digits."""
+    found = _fallback(source, node)
+    return found[0] if found is not None else None
+
+
+def _cap(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _ConnectionFinder:
+    """Loopback connections among the hits of one file."""
+
+    def __init__(self, scope: _Scope, positions: _Positions) -> None:
+        self.scope = scope
+        self.source = scope.source
+        self.positions = positions
+        self.seen: set[int] = set()
+
+    def found(
+        self, node: Node, target: str, protocol: str | None, via: ConnectionVia, call: str = ""
+    ) -> LocalConnection:
+        line, column = self.positions.of(node)
+        return LocalConnection(line, column, _cap(target), protocol, via, call)
+
+    def protocol(self, call: Node | None, port: int | None) -> str | None:
+        if port in _PORT_PROTOCOLS:
+            return _PORT_PROTOCOLS[port]
+        if call is None:
+            return None
+        field = "function" if call.type == "call_expression" else "constructor"
+        callee = _unwrap(call.child_by_field_name(field))
+        receiver = callee.child_by_field_name("object") if callee is not None else None
+        module = self.scope.module_name(receiver) if receiver is not None else None
+        return _MODULE_PROTOCOLS.get(module or "")
+
+    def string(self, hit: _Hit) -> LocalConnection | None:
+        node, up = hit
+        for _ in range(3):  # from a fragment or escape up to its string
+            if node.type in {"string", "template_string"} or not up:
+                break
+            node, up = up[0], up[1:]
+        if node.type not in {"string", "template_string"} or node.start_byte in self.seen:
+            return None
+        self.seen.add(node.start_byte)  # several addresses in one string count once
+        text, whole = _literal_text(self.source, node)
+        url = _URL.match(text)
+        if url is not None:
+            scheme = url.group(1).lower()
+            if scheme in _WEB_SCHEMES:
+                return None
+            end = min(node.end_byte - 1, node.start_byte + 1 + _MAX_TEXT_BYTES)
+            written = self.source[node.start_byte + 1 : end].decode("utf-8", "replace")
+            return self.found(node, written, _SCHEME_PROTOCOLS.get(scheme, scheme), "url")
+        host = _HOST.fullmatch(text) if whole else None
+        if host is None or not up:
+            return None
+        port = int(host.group(1)) if host.group(1) else None
+        if port == _HTTP_PORT:
+            return None
+        if up[0].type == "arguments":
+            return self.host_argument(node, up, text, port)
+        if up[0].type == "pair":
+            return self.host_option(node, up, text)
+        return None
+
+    def host_argument(
+        self, node: Node, up: tuple[Node, ...], text: str, port: int | None
+    ) -> LocalConnection | None:
+        """``new Server('localhost', 27017)``, ``createClient(6379, '127.0.0.1')``."""
+        call = up[1] if len(up) > 1 else None
+        if call is None or call.type not in {"call_expression", "new_expression"}:
+            return None
+        name = _callee_name(self.source, call)
+        if name in _NOT_CONNECTING:
+            return None
+        written_port = port is not None  # `'localhost:11211'`: plainly an address
+        if port is None:
+            numbers = (_port_value(self.source, a) for a in _args(call) if a.type == "number")
+            port = next((n for n in numbers if n is not None), None)
+        if port == _HTTP_PORT:
+            return None
+        if name in _CONNECT_NAMES or port in _PORT_PROTOCOLS or written_port:
+            protocol = self.protocol(call, port)
+            return self.found(node, text, protocol, "host", _callee_text(self.source, call))
+        return None
+
+    def host_option(self, node: Node, up: tuple[Node, ...], text: str) -> LocalConnection | None:
+        """``{host: 'localhost', port: 27017}`` handed to a call (or naming a database port)."""
+        pair, obj = up[0], up[1] if len(up) > 1 else None
+        key = pair.child_by_field_name("key")
+        if obj is None or key is None:
+            return None
+        if (_string(self.source, key) or _text(self.source, key)) not in _HOST_KEYS:
+            return None
+        port_node = _property(self.source, obj, "port")
+        port = _port_value(self.source, port_node)
+        if port == _HTTP_PORT:
+            return None
+        if port in _PORT_PROTOCOLS:
+            return self.found(node, text, _PORT_PROTOCOLS[port], "host")
+        index = 1  # climb `{socket: {host: ...}}` to the arguments it sits in
+        while (
+            index + 2 < len(up) and up[index + 1].type == "pair" and up[index + 2].type == "object"
+        ):
+            index += 2
+        if index + 2 >= len(up) or up[index + 1].type != "arguments":
+            return None
+        call = up[index + 2]
+        if call.type not in {"call_expression", "new_expression"}:
+            return None
+        name = _callee_name(self.source, call)
+        if name in _NOT_CONNECTING or (port_node is None and name not in _CONNECT_NAMES):
+            return None
+        protocol = self.protocol(call, port)
+        return self.found(node, text, protocol, "host", _callee_text(self.source, call))
+
+    def default_host(self, hit: _Hit) -> LocalConnection | None:
+        """``redis.createClient()``, ``net.connect(6379)``: no host, so 127.0.0.1."""
+        call = _call_of(hit)
+        if call is None:
+            return None
+        name = _text(self.source, hit.node)
+        function = call.child_by_field_name("function")
+        if hit.node.type == "identifier":
+            module, name = self.scope.imported.get(name, ("", name))
+        else:
+            receiver = function.child_by_field_name("object") if function is not None else None
+            module = self.scope.module_name(receiver) or ""
+        if (module, name) not in _DEFAULT_HOST_CALLS:
+            return None
+        port = self.default_port(_args(call), module)
+        if port == -1:
+            return None
+        target = "127.0.0.1" + (f":{port}" if port is not None else "")
+        protocol = "redis" if module == "redis" else _PORT_PROTOCOLS.get(port or 0, "tcp")
+        return self.found(hit.node, target, protocol, "default", _callee_text(self.source, call))
+
+    def default_port(self, args: list[Node], module: str) -> int | None:
+        """The port a host-less call connects to; -1 when the call names a host."""
+        first = _unwrap(args[0]) if args else None
+        default = _REDIS_PORT if module == "redis" else None
+        if first is None:
+            return default if module == "redis" else -1
+        if first.type == "object":
+            if any(_property(self.source, first, key) is not None for key in _ADDRESS_KEYS):
+                return -1
+            port = _classify(self.scope, first, "")
+        else:
+            port = _classify(self.scope, first, "")
+            if port.kind not in {"literal", "env", "env-default"}:
+                return -1
+            second = _unwrap(args[1]) if len(args) > 1 else None
+            if second is not None and second.type not in _FUNCTION_TYPES | {"object"}:
+                return -1
+        return port.value if port.value is not None else default
+
+
+# --- writes under ~/data ----------------------------------------------------------
+
+# Write functions (fs, fs.promises, fs-extra, mkdirp) and which arguments are written.
+_WRITE_ARGS: dict[str, tuple[int, ...]] = {
+    "writeFile": (0,),
+    "writeFileSync": (0,),
+    "appendFile": (0,),
+    "appendFileSync": (0,),
+    "createWriteStream": (0,),
+    "mkdir": (0,),
+    "mkdirSync": (0,),
+    "mkdirp": (0,),
+    "rename": (0, 1),
+    "renameSync": (0, 1),
+    "copyFile": (1,),
+    "copyFileSync": (1,),
+    "outputFile": (0,),
+    "outputFileSync": (0,),
+    "writeJson": (0,),
+    "writeJsonSync": (0,),
+}
+_DATA_DIR = re.compile(r"~/data(?:/|$)")
+_DOTCLOUD_HOME = re.compile(r"^/home/dotcloud(?=/|$)")
+_SLASHES = re.compile(r"/{2,}")
+# Paths are built by a few joins and concatenations; deeper ones are not ~/data paths
+# anyone wrote, and a bound keeps `a + a + ... + a` (50,000 deep) linear.
+_MAX_PATH_DEPTH = 24
+
+
+class _PathReader:
+    """The statically known start of a path expression, with the home folder as ``~``."""
+
+    def __init__(self, scope: _Scope) -> None:
+        self.scope = scope
+        self.source = scope.source
+
+    def is_home(self, node: Node | None, depth: int = 0) -> bool:
+        node = _unwrap(node)
+        if node is None or depth > _MAX_PATH_DEPTH:
+            return False
+        if node.type == "member_expression" or node.type == "subscript_expression":
+            return _env_read(self.source, node) == "HOME"
+        if node.type == "call_expression":
+            function = _unwrap(node.child_by_field_name("function"))
+            if function is not None and function.type == "identifier":
+                return self.scope.imported.get(_text(self.source, function)) == ("os", "homedir")
+            if function is None or function.type != "member_expression":
+                return False
+            return _is(self.source, function.child_by_field_name("property"), "homedir") and (
+                self.scope.module_name(function.child_by_field_name("object")) == "os"
+            )
+        if node.type == "binary_expression":  # `process.env.HOME || '/home/dotcloud'`
+            operator = node.child_by_field_name("operator")
+            return (
+                operator is not None
+                and operator.type in {"||", "??"}
+                and (self.is_home(node.child_by_field_name("left"), depth + 1))
+            )
+        return self.is_home(self.scope.resolved(node), depth + 1)
+
+    def prefix(self, node: Node | None, depth: int = 0) -> tuple[str, bool] | None:
+        """(known start, whether that is the whole path), or None if nothing is known."""
+        node = _unwrap(node)
+        if node is None or depth > _MAX_PATH_DEPTH:
+            return None
+        if node.type == "string":
+            return _literal_text(self.source, node)[0], True
+        if node.type == "template_string":
+            return self.template(node, depth)
+        if self.is_home(node, depth + 1):
+            return "~", True
+        if node.type == "binary_expression":
+            return self.concatenation(node, depth)
+        if node.type == "call_expression":
+            return self.path_call(node, depth)
+        return self.prefix(self.scope.resolved(node), depth + 1)
+
+    def template(self, node: Node, depth: int) -> tuple[str, bool] | None:
+        parts: list[str] = []
+        for child in node.named_children:
+            if child.type != "template_substitution":
+                parts.append(_text(self.source, child))
+                continue
+            inner = next((c for c in child.named_children if c.type != "comment"), None)
+            known = self.prefix(inner, depth + 1)
+            if known is None:
+                return ("".join(parts), False) if parts else None
+            parts.append(known[0])
+            if not known[1]:
+                return "".join(parts), False
+        return "".join(parts), True
+
+    def concatenation(self, node: Node, depth: int) -> tuple[str, bool] | None:
+        if not _is(self.source, node.child_by_field_name("operator"), "+"):
+            return None
+        left = self.prefix(node.child_by_field_name("left"), depth + 1)
+        if left is None or not left[1]:
+            return left
+        right = self.prefix(node.child_by_field_name("right"), depth + 1)
+        if right is None:
+            return left[0], False
+        return left[0] + right[0], right[1]
+
+    def path_call(self, node: Node, depth: int) -> tuple[str, bool] | None:
+        """``path.join(home, 'data', name)`` and ``path.resolve(...)``."""
+        function = _unwrap(node.child_by_field_name("function"))
+        if function is None or function.type != "member_expression":
+            return None
+        prop = function.child_by_field_name("property")
+        receiver = _unwrap(function.child_by_field_name("object"))
+        if not _is(self.source, prop, "join", "resolve") or not (
+            _is(self.source, receiver, "path")
+            or self.scope.module_name(receiver) in {"path", "path/posix"}
+        ):
+            return None
+        resolve = _is(self.source, prop, "resolve")
+        joined = ""
+        for arg in _args(node):
+            known = self.prefix(arg, depth + 1)
+            if known is None:
+                return (joined + "/", False) if joined else None
+            part = known[0]
+            restart = not joined or (resolve and part.startswith("/"))
+            joined = part if restart else joined + "/" + part
+            if not known[1]:
+                return joined, False
+        return joined, True
+
+    def data_path(self, node: Node | None) -> str | None:
+        """How a path under ~/data reads ("~/data/db.json", "~/data/…"), else None."""
+        known = self.prefix(node)
+        if known is None:
+            return None
+        path, whole = _DOTCLOUD_HOME.sub("~", _SLASHES.sub("/", known[0])), known[1]
+        if whole:
+            return path if _DATA_DIR.match(path) else None
+        # `~/data` + something unknown might be `~/database`; `~/data/` + it is inside.
+        return path + "…" if path.startswith("~/data/") else None
+
+
+def _data_write(reader: _PathReader, positions: _Positions, hit: _Hit) -> DataWrite | None:
+    source = reader.source
+    written = _WRITE_ARGS.get(_text(source, hit.node))
+    call = _call_of(hit) if written is not None else None
+    if call is None or written is None:
+        return None
+    args = _args(call)
+    for index in written:
+        where = reader.data_path(args[index]) if index < len(args) else None
+        if where is not None:
+            line, column = positions.of(hit.node)
+            return DataWrite(line, column, _callee_text(source, call), _cap(where))
+    return None
+
+
+# --- the whole file -----------------------------------------------------------------
+
+
+def _listen_target(source: bytes, hit: _Hit) -> Node | None:
+    if hit.node.type != "property_identifier" or not _is(source, hit.node, "listen"):
+        return None
+    return _call_of(hit)
+
+
+def _scope_of(source: bytes, root: Node) -> _Scope:
     scope = _Scope(source)
+    nodes = tree_sitter.QueryCursor(_bind_query()).captures(root).get("bind", [])
+    nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))  # document order, parents first
     for target, value in _bind(scope, nodes):
         kind = scope.server_of(value)
         if kind is not None:
             scope.servers.setdefault(_text(source, target), kind)
-    positions = _Positions(source)
-    listens = (_listen_call(scope, positions, n) for n in nodes if n.type == "call_expression")
+    return scope
+
+
+def analyze_js(source: bytes) -> JsAnalysis:
+    """Listens, loopback connections and ~/data writes in ``source``; never raises."""
+    root = _parser().parse(source).root_node
+    listens, loopback, connects, writes = _searches(source)
+
+    def hits(wanted: bool, tokens: tuple[bytes, ...]) -> list[_Hit]:
+        return _locate(root, source, tokens) if wanted else []
+
+    listen_calls = [
+        call
+        for call in (_listen_target(source, hit) for hit in hits(listens, LISTEN_TOKENS))
+        if call is not None
+    ]
+    string_hits = hits(loopback, LOOPBACK_TOKENS)
+    connect_hits = hits(connects, CONNECT_TOKENS)
+    write_hits = hits(writes, WRITE_TOKENS)
+    syntax_error = _first_error(source, root)
+    if not (listen_calls or string_hits or connect_hits or write_hits):
+        return JsAnalysis((), syntax_error)  # the tokens were in comments or other names
+    scope = _scope_of(source, root)
+    listen_positions = _Positions(source)
+    found_listens = [_listen_call(scope, listen_positions, call) for call in listen_calls]
+    finder = _ConnectionFinder(scope, _Positions(source))
+    connections = [finder.string(hit) for hit in string_hits]
+    connections += [finder.default_host(hit) for hit in connect_hits]
+    reader, write_positions = _PathReader(scope), _Positions(source)
+    writes_found = [_data_write(reader, write_positions, hit) for hit in write_hits]
     return JsAnalysis(
-        listens=tuple(call for call in listens if call is not None),
-        syntax_error=_first_error(source, tree.root_node),
+        listens=tuple(call for call in found_listens if call is not None),
+        syntax_error=syntax_error,
+        connections=_unique_sorted(connections),
+        data_writes=tuple(write for write in writes_found if write is not None),
     )
+
+
+def _unique_sorted(found: list[LocalConnection | None]) -> tuple[LocalConnection, ...]:
+    return tuple(sorted({c for c in found if c is not None}, key=lambda c: (c.line, c.column)))
