@@ -9,6 +9,7 @@ and leaves the previous revision serving.
 import contextlib
 import fcntl
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -72,6 +73,10 @@ class DeployLog:
 
 
 def backend_name() -> str:
+    """bubblewrap where it is installed; ``DOTKIT_BACKEND=process`` forces the fallback."""
+    forced = os.environ.get("DOTKIT_BACKEND")
+    if forced in ("bwrap", "process"):
+        return forced
     return "bwrap" if bwrap_path() else "process"
 
 

@@ -194,3 +194,23 @@ def test_a_killed_platform_process_is_recovered_by_the_next_command(
     assert json.loads(body)["gear"] == "Gear1"
     assert sandbox.dotkit("-y", "destroy", cwd=app).code == 0
     assert sandbox.processes() == []
+
+
+def test_process_backend_runs_a_single_service(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Without bubblewrap the sandbox still runs an app, and says what it cannot reproduce."""
+    sandbox.env["DOTKIT_BACKEND"] = "process"
+    app = tmp_path / "plain"
+    (app / "www").mkdir(parents=True)
+    (app / "dotcloud.yml").write_text("www:\n  type: nodejs\n  approot: www\n  process: node server.js\n")
+    (app / "www" / "server.js").write_text(
+        "require('http').createServer(function (q, s) { s.end(process.env.DOTCLOUD_SERVICE_NAME); })"
+        ".listen(8080);\n"
+    )
+    sandbox.dotkit("create", "plain", cwd=app)
+    push = sandbox.dotkit("push", cwd=app)
+    assert push.code == 0, push.text
+    assert _get(_urls(sandbox, app)["www"])[1] == "www"
+    doctor = sandbox.dotkit("doctor", cwd=app)
+    assert "no network namespaces" in doctor.out
+    assert sandbox.dotkit("-y", "destroy", cwd=app).code == 0
+    assert sandbox.processes() == []
