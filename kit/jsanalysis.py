@@ -832,6 +832,8 @@ class _ConnectionFinder:
             port = _classify(self.scope, first, "")
             if port.kind not in {"literal", "env", "env-default"}:
                 return -1
+            if port.kind == "env" and "PORT" not in (port.env_name or "").upper():
+                return -1  # `createClient(process.env.REDIS_URL)`: an address, not a port
             second = _unwrap(args[1]) if len(args) > 1 else None
             if second is not None and second.type not in _FUNCTION_TYPES | {"object"}:
                 return -1

@@ -201,7 +201,9 @@ def test_process_backend_runs_a_single_service(sandbox: Sandbox, tmp_path: Path)
     sandbox.env["DOTKIT_BACKEND"] = "process"
     app = tmp_path / "plain"
     (app / "www").mkdir(parents=True)
-    (app / "dotcloud.yml").write_text("www:\n  type: nodejs\n  approot: www\n  process: node server.js\n")
+    (app / "dotcloud.yml").write_text(
+        "www:\n  type: nodejs\n  approot: www\n  process: node server.js\n"
+    )
     (app / "www" / "server.js").write_text(
         "require('http').createServer(function (q, s) { s.end(process.env.DOTCLOUD_SERVICE_NAME); })"
         ".listen(8080);\n"
