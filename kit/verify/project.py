@@ -82,8 +82,8 @@ UNUSABLE_GIT = Rule(
     "The app is in a folder git refuses to read (for example one owned by another user, which "
     "git calls 'dubious ownership'). The kit skips its git checks rather than guess; fix the "
     "repository and run the checks again.",
-    bad="",
-    good="",
+    bad="(shell):\n$ git status\nfatal: detected dubious ownership in repository at '/srv/app'\n",
+    good="(shell):\n$ git config --global --add safe.directory /srv/app\n$ git status\n",
 )
 SUBMODULE = Rule(
     "git-submodule",
