@@ -17,10 +17,12 @@ Usage: .venv/bin/python benchmarks/push.py [--seconds N]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -71,70 +73,87 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="dotkit-push-bench-") as tmp:
         work = Path(tmp)
         home = work / "home"
-        app = work / "portedapp"
-        dotkit(home, "convert", str(GUIDE), "-o", str(app), "--fix")
-        dotkit(home, "create", "bench", cwd=app)
-        cold, _ = dotkit(home, "push", cwd=app)
-        warm_runs = [dotkit(home, "push", cwd=app)[0] for _ in range(3)]
-        warm = sorted(warm_runs)[1]
-        ratio = warm / cold
-        print(f"cold push of the guide sample: {cold:.2f} s (fresh sandbox, npm install)")
-        print(f"warm push, nothing changed: {warm:.2f} s (median of 3)")
-        print(f"warm / cold: {ratio:.2f}  (target <= 0.25)  {'OK' if ratio <= 0.25 else 'MISSED'}")
-        dotkit(home, "-y", "destroy", cwd=app)
+        try:
+            measure(work, home, args.seconds)
+        finally:
+            stop_platform(home)
 
-        probe = work / "probe"
-        (probe / "www").mkdir(parents=True)
-        (probe / "dotcloud.yml").write_text(
-            "www:\n  type: nodejs\n  approot: www\n  process: node server.js\n"
-        )
-        (probe / "www" / "server.js").write_text(PROBE_APP)
-        dotkit(home, "create", "probe", cwd=probe)
-        delays = []
-        for _ in range(5):
-            dotkit(home, "push", cwd=probe)
-            apps = home / "apps" / "probe"
-            record = json.loads(
-                max((apps / "deployments").glob("*.json"), key=os.path.getmtime).read_text()
-            )
-            instance = record["instances"]["www.0"]
-            logs = (apps / "containers" / instance["cid"] / ".dotkit" / "log").glob("*.log")
-            listening = next(
-                int(m.group(1)) / 1000
-                for path in logs
-                for m in [re.search(r"LISTENING (\d+)", path.read_text())]
-                if m
-            )
-            delays.append((instance["ready_at"] - listening) * 1000)
-        delays.sort()
-        median = delays[len(delays) // 2]
-        verdict = "OK" if median < 100 else "MISSED"
-        print(
-            f"app listening -> declared responsive: median {median:.0f} ms, "
-            f"worst {delays[-1]:.0f} ms over 5 pushes  (target < 100 ms)  {verdict}"
-        )
 
-        _, url_out = dotkit(home, "url", "www", cwd=probe)
-        url = url_out.strip()
-        status = json.loads(
-            subprocess.run(
-                [sys.executable, "-c", "import json,sys;from kit.sandbox.client import connect;"
-                 "from kit.sandbox.layout import Layout;from pathlib import Path;"
-                 "c=connect(Layout(Path(sys.argv[1])),start=False);"
-                 "print(json.dumps(c.call('status',app='probe')))", str(home)],
-                capture_output=True, text=True, check=True,
-            ).stdout
-        )  # fmt: skip
-        pid = next(iter(status["containers"].values()))["child_pid"]
-        direct = wrk("http://127.0.0.1:8080/", args.seconds, ["nsenter", "-t", str(pid), "-n"])
-        routed = wrk(url, args.seconds)
-        share = routed / direct
-        print(f"straight to the app (inside its container): {direct:,.0f} requests/s")
-        print(f"through the router: {routed:,.0f} requests/s")
-        print(
-            f"router / direct: {share:.2f}  (target >= 0.5)  {'OK' if share >= 0.5 else 'MISSED'}"
+def stop_platform(home: Path) -> None:
+    """Leave nothing running, whatever happened."""
+    pidfile = home / "platform" / "platform.pid"
+    if pidfile.exists():
+        pid = int(pidfile.read_text())
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def measure(work: Path, home: Path, seconds: int) -> None:
+    app = work / "portedapp"
+    dotkit(home, "convert", str(GUIDE), "-o", str(app), "--fix")
+    dotkit(home, "create", "bench", cwd=app)
+    cold, _ = dotkit(home, "push", cwd=app)
+    warm_runs = [dotkit(home, "push", cwd=app)[0] for _ in range(3)]
+    warm = sorted(warm_runs)[1]
+    ratio = warm / cold
+    print(f"cold push of the guide sample: {cold:.2f} s (fresh sandbox, npm install)")
+    print(f"warm push, nothing changed: {warm:.2f} s (median of 3)")
+    print(f"warm / cold: {ratio:.2f}  (target <= 0.25)  {'OK' if ratio <= 0.25 else 'MISSED'}")
+    dotkit(home, "-y", "destroy", cwd=app)
+
+    probe = work / "probe"
+    (probe / "www").mkdir(parents=True)
+    (probe / "dotcloud.yml").write_text(
+        "www:\n  type: nodejs\n  approot: www\n  process: node server.js\n"
+    )
+    (probe / "www" / "server.js").write_text(PROBE_APP)
+    dotkit(home, "create", "probe", cwd=probe)
+    delays = []
+    for _ in range(5):
+        dotkit(home, "push", cwd=probe)
+        apps = home / "apps" / "probe"
+        record = json.loads(
+            max((apps / "deployments").glob("*.json"), key=os.path.getmtime).read_text()
         )
-        dotkit(home, "-y", "destroy", cwd=probe)
+        instance = record["instances"]["www.0"]
+        logs = (apps / "containers" / instance["cid"] / ".dotkit" / "log").glob("*.log")
+        listening = next(
+            int(m.group(1)) / 1000
+            for path in logs
+            for m in [re.search(r"LISTENING (\d+)", path.read_text())]
+            if m
+        )
+        delays.append((instance["ready_at"] - listening) * 1000)
+    delays.sort()
+    median = delays[len(delays) // 2]
+    verdict = "OK" if median < 100 else "MISSED"
+    print(
+        f"app listening -> declared responsive: median {median:.0f} ms, "
+        f"worst {delays[-1]:.0f} ms over 5 pushes  (target < 100 ms)  {verdict}"
+    )
+
+    _, url_out = dotkit(home, "url", "www", cwd=probe)
+    url = url_out.strip()
+    status = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", "import json,sys;from kit.sandbox.client import connect;"
+             "from kit.sandbox.layout import Layout;from pathlib import Path;"
+             "c=connect(Layout(Path(sys.argv[1])),start=False);"
+             "print(json.dumps(c.call('status',app='probe')))", str(home)],
+            capture_output=True, text=True, check=True,
+        ).stdout
+    )  # fmt: skip
+    pid = next(iter(status["containers"].values()))["child_pid"]
+    direct = wrk("http://127.0.0.1:8080/", seconds, ["nsenter", "-t", str(pid), "-n"])
+    routed = wrk(url, seconds)
+    share = routed / direct
+    print(f"straight to the app (inside its container): {direct:,.0f} requests/s")
+    print(f"through the router: {routed:,.0f} requests/s")
+    print(f"router / direct: {share:.2f}  (target >= 0.5)  {'OK' if share >= 0.5 else 'MISSED'}")
+    dotkit(home, "-y", "destroy", cwd=probe)
 
 
 if __name__ == "__main__":

@@ -161,9 +161,9 @@ def test_route_retries_the_next_backend_and_counts_failures(tmp_path: Path) -> N
             await writer.drain()
             writer.close()
 
-        good = await listen(f"unix:{tmp_path}/good.sock", answer)
+        good = await asyncio.start_unix_server(answer, f"{tmp_path}/good.sock")
         route = Route([f"unix:{tmp_path}/missing.sock", f"unix:{tmp_path}/good.sock"])
-        front = await listen("tcp:127.0.0.1:0", route.handle)
+        front = await listen("tcp:127.0.0.1:0", route)
         port = front.sockets[0].getsockname()[1]
         replies = []
         for _ in range(4):

@@ -116,7 +116,38 @@ def test_rules_lists_and_explains(cli) -> None:
 
 
 def test_design_slugs_are_all_in_the_catalogue() -> None:
-    required = ["build-file-missing", "yaml-syntax", "yaml-tab", "build-file-schema", "unknown-key", "unknown-service-type", "invalid-service-name", "approot-missing", "approot-outside-app", "process-and-processes", "node-version-unsupported", "env-name-invalid", "supervisord-missing", "supervisord-syntax", "supervisord-missing-program", "supervisord-directory", "supervisord-command-missing-file", "supervisord-percent", "http-port-not-8080", "tcp-port-undeclared", "tcp-port-hardcoded", "localhost-service", "data-dir-with-instances", "package-json-missing", "package-json-syntax", "uncommitted-changes", "untracked-files", "git-submodule", "symlink-outside-app", "node-modules-committed"]
+    required = [
+        "build-file-missing",
+        "yaml-syntax",
+        "yaml-tab",
+        "build-file-schema",
+        "unknown-key",
+        "unknown-service-type",
+        "invalid-service-name",
+        "approot-missing",
+        "approot-outside-app",
+        "process-and-processes",
+        "node-version-unsupported",
+        "env-name-invalid",
+        "supervisord-missing",
+        "supervisord-syntax",
+        "supervisord-missing-program",
+        "supervisord-directory",
+        "supervisord-command-missing-file",
+        "supervisord-percent",
+        "http-port-not-8080",
+        "tcp-port-undeclared",
+        "tcp-port-hardcoded",
+        "localhost-service",
+        "data-dir-with-instances",
+        "package-json-missing",
+        "package-json-syntax",
+        "uncommitted-changes",
+        "untracked-files",
+        "git-submodule",
+        "symlink-outside-app",
+        "node-modules-committed",
+    ]
     slugs = [rule.slug for rule in all_rules()]
     assert set(required) <= set(slugs)
     assert len(slugs) == len(set(slugs))

@@ -72,6 +72,19 @@ def inside(spec: ContainerSpec) -> Inside:
     return Inside(spec.home, spec.sockets, spec.services, f"{spec.home}/.dotkit/log", False)
 
 
+def die_with_parent() -> None:
+    """In a child before exec: be sent SIGTERM when the parent dies (PR_SET_PDEATHSIG).
+
+    bubblewrap does this for its containers; the plain-process backend and the
+    relays need it too, so that nothing outlives the process that owns it.
+    """
+    import ctypes
+    import signal
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def bwrap_path() -> str | None:
     return shutil.which("bwrap")
 

@@ -13,6 +13,8 @@ import struct
 import subprocess
 import sys
 
+from kit.sandbox.backend import die_with_parent
+
 SIOCGIFFLAGS = 0x8913
 SIOCSIFFLAGS = 0x8914
 IFF_UP = 0x1
@@ -35,7 +37,7 @@ def main(argv: list[str]) -> int:
         subprocess.Popen(
             [sys.executable, "-m", "kit.sandbox.relay", *config["relays"]],
             stdin=subprocess.DEVNULL,
-            start_new_session=False,
+            preexec_fn=die_with_parent,  # ends with supervisord, which this process becomes
         )
     os.environ.clear()
     os.environ.update(config["env"])

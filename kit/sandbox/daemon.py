@@ -18,12 +18,13 @@ import shutil
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kit.sandbox.backend import ContainerSpec, container_argv, process_env
+from kit.sandbox.backend import ContainerSpec, container_argv, die_with_parent, process_env
 from kit.sandbox.layout import Layout
-from kit.sandbox.pipe import Route, listen
+from kit.sandbox.pipe import Route, listen, run_loop
 
 RESTART_BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0)
 
@@ -40,8 +41,8 @@ class Running:
 
 
 class RouteEntry:
-    def __init__(self, listen_on: list[str]) -> None:
-        self.route = Route()
+    def __init__(self, listen_on: list[str], resolve: Callable[[str], str]) -> None:
+        self.route = Route(resolve=resolve)
         self.listen_on = listen_on
         self.servers: list[asyncio.Server] = []
 
@@ -119,6 +120,8 @@ class Platform:
                 env=process_env(spec),
                 pass_fds=(info_w,),
                 cwd=spec.home if spec.backend != "bwrap" else None,
+                start_new_session=True,
+                preexec_fn=die_with_parent if spec.backend != "bwrap" else None,
             )
         os.close(info_w)
         running.child_pid = running.process.pid
@@ -176,6 +179,10 @@ class Platform:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
                 await proc.wait()
+        if proc is not None:
+            # Whatever the container's first process started in its session goes too.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
         self._save(running.spec.app)
         return {"stopped": True}
 
@@ -188,6 +195,18 @@ class Platform:
             running.process.kill()
         return {"killed": True}
 
+    def resolve(self, backend: str) -> str:
+        """``container:CID:PORT`` to where that port can be reached right now."""
+        if not backend.startswith("container:"):
+            return backend
+        _, cid, port = backend.split(":")
+        running = self.containers.get(cid)
+        if running is None:
+            raise ValueError(f"no container {cid}")
+        if running.spec.backend == "bwrap" and running.child_pid:
+            return f"netns:{running.child_pid}:127.0.0.1:{port}"
+        return f"tcp:127.0.0.1:{port}"
+
     # -- router -------------------------------------------------------------------------
 
     async def op_route(
@@ -199,9 +218,9 @@ class Platform:
             if entry is not None:
                 for server in entry.servers:
                     server.close()
-            entry = RouteEntry(listen)
+            entry = RouteEntry(listen, self.resolve)
             for spec in listen:
-                entry.servers.append(await _listen_retry(spec, entry.route.handle))
+                entry.servers.append(await _listen_retry(spec, entry.route))
             self.routes[key] = entry
         previous = list(entry.route.backends)
         entry.route.set_backends(backends)
@@ -356,11 +375,11 @@ def _read_child_pid(fd: int) -> int | None:
     return int(pid)
 
 
-async def _listen_retry(spec: str, handler: Any) -> asyncio.Server:
+async def _listen_retry(spec: str, route: Route) -> asyncio.Server:
     # A port just released by an earlier platform process may linger briefly.
     for attempt in range(50):
         try:
-            return await listen(spec, handler)
+            return await listen(spec, route)
         except OSError:
             if attempt == 49:
                 raise
@@ -397,7 +416,7 @@ def main(argv: list[str]) -> int:
     except BlockingIOError:
         print("another platform process owns this DOTKIT_HOME", file=sys.stderr)
         return 1
-    asyncio.run(serve(layout))
+    run_loop(serve(layout))
     return 0
 
 

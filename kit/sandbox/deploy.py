@@ -500,7 +500,7 @@ class Push:
             app=self.app.name,
             name=f"{svc.name}.http",
             listen=[f"tcp:127.0.0.1:{port}", f"unix:{services_dir}/{svc.name}.http.sock"],
-            backends=[f"unix:{s.sockets}/http.sock" for s in specs],
+            backends=[f"container:{s.cid}:8080" for s in specs],
         )
         for name in svc.tcp_ports:
             client.call(
@@ -508,7 +508,7 @@ class Push:
                 app=self.app.name,
                 name=f"{svc.name}.{name}",
                 listen=[f"unix:{services_dir}/{svc.name}.{name}.sock"],
-                backends=[f"unix:{s.sockets}/tcp-{name}.sock" for s in specs],
+                backends=[f"container:{s.cid}:{s.tcp_ports[name]}" for s in specs],
             )
         for spec in specs:
             self.log(
@@ -530,10 +530,7 @@ class Push:
                 app=self.app.name,
                 name=f"{service}.http",
                 cids=gone,
-                backends=[
-                    f"unix:{self.layout.container_sockets(self.app.name, c)}/http.sock"
-                    for c in gone
-                ],
+                backends=[f"container:{c}:8080" for c in gone],
                 remove=[str(self.app.container(c)) for c in gone]
                 + [str(self.layout.container_sockets(self.app.name, c)) for c in gone],
             )

@@ -12,11 +12,11 @@ import asyncio
 import signal
 import sys
 
-from kit.sandbox.pipe import Route, listen
+from kit.sandbox.pipe import Route, listen, run_loop
 
 
 async def _serve(pairs: list[tuple[str, str]]) -> None:
-    servers = [await listen(source, Route([target]).handle) for source, target in pairs]
+    servers = [await listen(source, Route([target])) for source, target in pairs]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -34,7 +34,7 @@ def main(argv: list[str]) -> int:
             print(f"relay: expected LISTEN=TARGET, got {arg!r}", file=sys.stderr)
             return 2
         pairs.append((source, target))
-    asyncio.run(_serve(pairs))
+    run_loop(_serve(pairs))
     return 0
 
 

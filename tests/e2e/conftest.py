@@ -57,7 +57,10 @@ class Sandbox:
             return None
 
     def processes(self) -> list[str]:
-        """Command lines of every process that mentions this sandbox's home."""
+        """Command lines of every process that mentions this sandbox's home or sockets."""
+        from kit.sandbox.layout import Layout
+
+        runtime = str(Layout(self.home).runtime)
         found = []
         for proc in Path("/proc").iterdir():
             if not proc.name.isdigit() or int(proc.name) == os.getpid():
@@ -67,7 +70,11 @@ class Sandbox:
                 environ = (proc / "environ").read_bytes()
             except OSError:
                 continue
-            if str(self.home) in cmd or f"DOTKIT_HOME={self.home}".encode() in environ:
+            if (
+                str(self.home) in cmd
+                or runtime in cmd
+                or f"DOTKIT_HOME={self.home}".encode() in environ
+            ):
                 found.append(f"{proc.name}: {cmd}")
         return found
 
