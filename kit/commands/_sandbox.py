@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from kit.errors import UsageError
 from kit.paths import dotkit_home
-from kit.sandbox.layout import Layout, check_app_name
-from kit.sandbox.state import find_connected, load_app
+
+if TYPE_CHECKING:
+    from kit.sandbox.layout import Layout
+
+# The sandbox modules are imported inside the functions: `dotkit convert` and
+# `dotkit verify` load this module with the CLI and should not pay for them.
 
 
 def layout() -> Layout:
+    from kit.sandbox.layout import Layout
+
     return Layout(dotkit_home())
 
 
@@ -24,6 +31,9 @@ def options(ctx: click.Context) -> dict[str, object]:
 
 def chosen_app(ctx: click.Context) -> str:
     """-A/--application, else the app this folder (or a parent) is connected to."""
+    from kit.sandbox.layout import check_app_name
+    from kit.sandbox.state import find_connected, load_app
+
     explicit = options(ctx).get("application")
     if isinstance(explicit, str) and explicit:
         name = check_app_name(explicit)
@@ -41,6 +51,8 @@ def chosen_app(ctx: click.Context) -> str:
 
 def connected_root(ctx: click.Context) -> Path:
     """The folder to push: the connected folder's root, or the current folder."""
+    from kit.sandbox.state import find_connected
+
     found = find_connected(Path.cwd())
     if found is not None and not options(ctx).get("application"):
         return found[0]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 
 import click
@@ -44,6 +43,8 @@ def _exec(ctx: click.Context, spec: str, command: str, *, interactive: bool) -> 
         env["HOME"] = str(home)
         argv = ["/bin/sh", "-lc", command]
         cwd = str(home)
+    import subprocess
+
     sys.stdout.flush()
     return subprocess.run(argv, env=env, cwd=cwd, check=False).returncode
 
