@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from kit.cli import main
+from testing.apps import write_files
 
 REPO = Path(__file__).resolve().parent.parent
 GUIDE_APP = REPO / "sample_apps" / "nodesocket-guide"
@@ -56,11 +57,5 @@ def guide_app(tmp_path: Path) -> Path:
 def make_app(root: Path, gears: dict[str, dict[str, str | bytes]]) -> Path:
     """Write a nodeSocket app: {gear dir: {relative path: content}}."""
     for gear, files in gears.items():
-        for rel, content in files.items():
-            path = root / gear / rel if gear != "." else root / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                path.write_bytes(content)
-            else:
-                path.write_text(content, encoding="utf-8")
+        write_files(root if gear == "." else root / gear, files)
     return root

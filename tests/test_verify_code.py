@@ -16,6 +16,7 @@ from kit.jsanalysis import analyze_js, worth_parsing
 from kit.verify import jscache
 from kit.verify.code import RULES, check_code
 from kit.verify.model import App, Rule, Service
+from testing.apps import make_service, write_files
 
 ENV_JSON = "/home/dotcloud/environment.json"
 HTTP_FIX = "listen on 8080: .listen(8080) or .listen(process.env.PORT_NODEJS || 8080)"
@@ -31,28 +32,19 @@ def service(
     environment: Mapping[str, str] | None = None,
     approot_ok: bool = True,
 ) -> Service:
-    return Service(
-        name=name,
+    return make_service(
+        name,
         type=type,
         approot=approot,
-        line=1,
         instances=instances,
         ports=ports or {},
         environment=environment or {},
-        process=None,
-        processes={},
         approot_ok=approot_ok,
     )
 
 
 def make_app(root: Path, files: Mapping[str, str | bytes], *services: Service) -> App:
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
+    write_files(root, files)
     return App(root, tuple(sorted(files)), services or (service(),))
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,13 +11,12 @@ from typing import Any
 
 import pytest
 
-from kit import proc
 from kit.appfs import list_app_files
-from kit.errors import OperationFailed
 from kit.findings import Finding
 from kit.proc import run
 from kit.verify.model import App, Service
 from kit.verify.project import RULES, check_project, link_leaves_tree, package_json_problems
+from testing.apps import make_service, write_files
 
 PACKAGE = '{"name": "gear1", "dependencies": {"express": "3.x"}}\n'
 
@@ -44,33 +42,11 @@ def _no_parent_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def service(approot: str = ".", **changes: Any) -> Service:
-    base = Service(
-        name="www",
-        type="nodejs",
-        approot=approot,
-        line=2,
-        instances=1,
-        ports={},
-        environment={},
-        process=None,
-        processes={},
-        approot_ok=True,
-    )
-    return base._replace(**changes)
-
-
-def write(root: Path, files: Mapping[str, str | bytes]) -> None:
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
+    return make_service(approot=approot, line=2, **changes)
 
 
 def make_app(root: Path, files: Mapping[str, str | bytes] = {}, *services: Service) -> App:
-    write(root, files)
+    write_files(root, files)
     return App(root=root, files=tuple(list_app_files(root)), services=services or (service(),))
 
 
@@ -86,7 +62,7 @@ def git(root: Path, *args: str) -> str:
 
 def repo(root: Path, files: Mapping[str, str | bytes]) -> Path:
     """A git repository holding ``files``, all committed."""
-    write(root, files)
+    write_files(root, files)
     git(root, "init", "-q")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "first")
@@ -257,8 +233,8 @@ def test_package_json_accepted(text: str) -> None:
 
 def test_symlinks_that_leave_the_app(tmp_path: Path) -> None:
     app_root = tmp_path / "app"
-    write(app_root, {"package.json": PACKAGE, "lib/real.js": "", "shared/x.js": ""})
-    write(tmp_path, {"common/util.js": ""})
+    write_files(app_root, {"package.json": PACKAGE, "lib/real.js": "", "shared/x.js": ""})
+    write_files(tmp_path, {"common/util.js": ""})
     (app_root / "lib" / "common").symlink_to("../../common")
     (app_root / "lib" / "abs").symlink_to(app_root / "shared")
     (app_root / "lib" / "gone.js").symlink_to("nowhere.js")
@@ -316,7 +292,7 @@ def test_clean_repository(tmp_path: Path) -> None:
 
 def test_uncommitted_changes(tmp_path: Path) -> None:
     repo(tmp_path, {"package.json": PACKAGE, "server.js": "", "lib/a.js": "", "lib/b.js": ""})
-    write(tmp_path, {"server.js": "changed"})
+    write_files(tmp_path, {"server.js": "changed"})
     (tmp_path / "lib" / "a.js").unlink()
     git(tmp_path, "mv", "lib/b.js", "lib/c.js")
     app = make_app(tmp_path)
@@ -336,7 +312,7 @@ def test_uncommitted_changes(tmp_path: Path) -> None:
 
 def test_untracked_files(tmp_path: Path) -> None:
     repo(tmp_path, {"package.json": PACKAGE, ".gitignore": "*.log\n"})
-    write(tmp_path, {f"new{i}.js": "" for i in range(7)} | {"debug.log": "", "tmp/x": ""})
+    write_files(tmp_path, {f"new{i}.js": "" for i in range(7)} | {"debug.log": "", "tmp/x": ""})
     (f,) = check_project(make_app(tmp_path))
     assert (f.rule, f.severity, f.path) == ("untracked-files", "warning", "new0.js")
     assert f.message == (
@@ -346,7 +322,7 @@ def test_untracked_files(tmp_path: Path) -> None:
 
 def test_git_scope_is_the_app_folder(tmp_path: Path) -> None:
     repo(tmp_path, {"other/x.js": "", "app/package.json": PACKAGE, "app/server.js": ""})
-    write(tmp_path, {"other/x.js": "changed", "other/new.js": "", "app/server.js": "changed"})
+    write_files(tmp_path, {"other/x.js": "changed", "other/new.js": "", "app/server.js": "changed"})
     app = make_app(tmp_path / "app")
     assert [(f.rule, f.path, f.message) for f in check_project(app)] == [
         (
@@ -359,14 +335,14 @@ def test_git_scope_is_the_app_folder(tmp_path: Path) -> None:
 
 def test_no_git_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo(tmp_path, {"package.json": PACKAGE})
-    write(tmp_path, {"new.js": ""})
+    write_files(tmp_path, {"new.js": ""})
     monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
     assert check_project(make_app(tmp_path)) == []
 
 
 def test_dubious_ownership_is_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = tmp_path / "bin" / "git"
-    write(
+    write_files(
         tmp_path,
         {
             "bin/git": '#!/bin/sh\necho "fatal: detected dubious ownership in repository at '
@@ -391,7 +367,7 @@ def test_dubious_ownership_is_explained(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_broken_repository_is_explained(tmp_path: Path) -> None:
-    write(tmp_path, {".git": "gitdir: /nowhere/at/all\n", "package.json": PACKAGE})
+    write_files(tmp_path, {".git": "gitdir: /nowhere/at/all\n", "package.json": PACKAGE})
     (f,) = check_project(make_app(tmp_path))
     assert (f.rule, f.severity) == ("git-unusable", "info")
     assert f.message == (
@@ -483,10 +459,10 @@ def test_node_modules_ignored(tmp_path: Path, ignore: dict[str, str]) -> None:
 
 def test_node_modules_committed(tmp_path: Path) -> None:
     repo(tmp_path, {"package.json": PACKAGE, "node_modules/a/index.js": ""})
-    write(tmp_path, {".gitignore": "node_modules/\n"})
+    write_files(tmp_path, {".gitignore": "node_modules/\n"})
     git(tmp_path, "add", ".gitignore")
     git(tmp_path, "commit", "-q", "-m", "ignore")
-    write(tmp_path, {"node_modules/a/index.js": "changed", "node_modules/b.js": ""})
+    write_files(tmp_path, {"node_modules/a/index.js": "changed", "node_modules/b.js": ""})
     (f,) = check_without_node_modules(make_app(tmp_path))
     assert (f.rule, f.path) == ("node-modules-committed", "node_modules")
     assert f.message == (
@@ -508,100 +484,11 @@ def test_no_node_modules(tmp_path: Path) -> None:
 
 
 def test_the_watcher_sees_opens(tmp_path: Path) -> None:
-    write(tmp_path, {"node_modules/a.js": ""})
+    write_files(tmp_path, {"node_modules/a.js": ""})
     with watching_node_modules() as opened:
         (tmp_path / "node_modules" / "a.js").read_bytes()
         list((tmp_path / "node_modules").iterdir())
     assert [entry.split()[0] for entry in opened] == ["open", "os.listdir"]
-
-
-# --- kit.proc, the subprocess wrapper the git checks use -------------------------------
-# (kept here because this file is the first user of kit.proc; tests/test_proc.py is the
-# natural home once someone owns it)
-
-PY = sys.executable
-
-
-def test_run_captures_output() -> None:
-    done = proc.run([PY, "-c", "import sys; print('out'); print('err', file=sys.stderr)"])
-    assert done == proc.Completed((PY, "-c", done.argv[2]), 0, "out\n", "err\n")
-
-
-def test_run_passes_input_and_environment(tmp_path: Path) -> None:
-    code = "import os, sys; print(os.environ.get('A'), sys.stdin.read(), os.getcwd())"
-    done = proc.run([PY, "-c", code], input=b"hello", env={"A": "1"}, cwd=tmp_path)
-    assert done.stdout == f"1 hello {tmp_path}\n"
-
-
-def test_missing_program() -> None:
-    with pytest.raises(proc.CommandFailed) as caught:
-        proc.run(["dotkit-no-such-program", "x"])
-    assert str(caught.value) == "cannot run dotkit-no-such-program: not installed"
-    assert caught.value.returncode is None
-    assert isinstance(caught.value, OperationFailed)
-
-
-def test_missing_path_program_and_folder(tmp_path: Path) -> None:
-    with pytest.raises(proc.CommandFailed, match=r"^cannot run \./nope: no such file$"):
-        proc.run(["./nope"], cwd=tmp_path)
-    with pytest.raises(proc.CommandFailed) as caught:
-        proc.run([PY, "-V"], cwd=tmp_path / "gone")
-    assert str(caught.value) == (
-        f"cannot run {PY}: the folder {tmp_path / 'gone'} does not exist or is not a folder"
-    )
-
-
-def test_not_executable(tmp_path: Path) -> None:
-    write(tmp_path, {"script": "#!/bin/sh\n"})
-    with pytest.raises(proc.CommandFailed, match="permission denied"):
-        proc.run([str(tmp_path / "script")])
-
-
-def test_failure_names_command_code_and_output_tail() -> None:
-    code = "import sys\nfor i in range(20): print('line', i)\nsys.exit(3)"
-    with pytest.raises(proc.CommandFailed) as caught:
-        proc.run([PY, "-c", code])
-    lines = str(caught.value).splitlines()
-    assert lines[0].endswith(" failed with exit code 3:")
-    assert lines[0].startswith(f"`{PY} -c ")
-    assert lines[1:] == [f"  line {i}" for i in range(10, 20)]
-    assert caught.value.returncode == 3
-    assert caught.value.stdout.count("\n") == 20
-
-
-def test_failure_without_check_is_returned() -> None:
-    done = proc.run([PY, "-c", "raise SystemExit(4)"], check=False)
-    assert (done.returncode, done.stdout, done.stderr) == (4, "", "")
-
-
-def test_failure_without_output_and_by_signal() -> None:
-    with pytest.raises(proc.CommandFailed, match=r"exit code 4 \(no output\)$"):
-        proc.run([PY, "-c", "raise SystemExit(4)"])
-    with pytest.raises(proc.CommandFailed, match=r"was killed by SIGTERM \(no output\)$"):
-        proc.run(["sh", "-c", "kill -TERM $$"])
-
-
-def test_timeout_stops_the_whole_process_group() -> None:
-    started = time.monotonic()
-    with pytest.raises(proc.CommandFailed) as caught:
-        # The background sleep keeps the pipes open; killing only sh would hang here.
-        proc.run(["sh", "-c", "echo started; sleep 30 & sleep 30"], timeout=0.3)
-    assert time.monotonic() - started < 5
-    assert str(caught.value) == (
-        "`sh -c 'echo started; sleep 30 & sleep 30'` did not finish within 0.3 seconds and was "
-        "stopped"
-    )
-    assert caught.value.stdout == "started\n"
-
-
-def test_output_that_is_not_utf8() -> None:
-    done = proc.run([PY, "-c", "import sys; sys.stdout.buffer.write(b'caf\\xe9')"])
-    assert done.stdout == "caf\ufffd"
-
-
-def test_empty_command() -> None:
-    with pytest.raises(proc.CommandFailed, match="cannot run an empty command"):
-        proc.run([])
 
 
 def test_pre_commit_hook_runs_verify() -> None:

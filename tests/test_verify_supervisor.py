@@ -20,6 +20,7 @@ from kit.verify.supervisor import (
     command_script,
     scan_layout,
 )
+from testing.apps import make_service, write_files
 
 GOOD = "[program:node]\ncommand = node server.js\ndirectory = /home/dotcloud/current\n"
 
@@ -33,13 +34,10 @@ def service(
     environment: Mapping[str, str] | None = None,
     approot_ok: bool = True,
 ) -> Service:
-    return Service(
-        name="www",
+    return make_service(
         type=type,
         approot=approot,
         line=2,
-        instances=1,
-        ports={},
         environment=environment or {},
         process=process,
         processes=processes or {},
@@ -48,13 +46,7 @@ def service(
 
 
 def make_app(root: Path, files: Mapping[str, str | bytes], *services: Service) -> App:
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
+    write_files(root, files)
     return App(
         root=root,
         files=tuple(list_app_files(root)),

@@ -7,22 +7,14 @@ from pathlib import Path
 
 import click
 
+from kit.commands._options import protocol_options
 from kit.commands._sandbox import chosen_app, confirm, layout
 from kit.errors import UsageError
 
 
 @click.command("create")
 @click.argument("app")
-@click.option(
-    "--git", "protocol", flag_value="git", help="Push committed code with git by default."
-)
-@click.option(
-    "--rsync",
-    "protocol",
-    flag_value="rsync",
-    default=True,
-    help="Push the folder as it is (default).",
-)
+@protocol_options
 @click.pass_context
 def create_command(ctx: click.Context, app: str, protocol: str) -> int:
     """Create the application APP in the sandbox, and offer to connect this folder to it."""
@@ -41,16 +33,7 @@ def create_command(ctx: click.Context, app: str, protocol: str) -> int:
 
 @click.command("connect")
 @click.argument("app")
-@click.option(
-    "--git", "protocol", flag_value="git", help="Push committed code with git by default."
-)
-@click.option(
-    "--rsync",
-    "protocol",
-    flag_value="rsync",
-    default=True,
-    help="Push the folder as it is (default).",
-)
+@protocol_options
 def connect_command(app: str, protocol: str) -> int:
     """Connect this folder to APP: later commands here act on APP (.dotcloud/config)."""
     from kit.sandbox.state import connect_folder, load_app

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import click
 
+from kit.commands._options import format_option
+
 NODE_VERSIONS = ("v0.4.x", "v0.6.x", "v0.8.x")
 
 
@@ -36,14 +38,7 @@ NODE_VERSIONS = ("v0.4.x", "v0.6.x", "v0.8.x")
     show_default=True,
     help="config: node_version for every service.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for programs.",
-)
+@format_option("text", "json")
 def convert_command(
     src: Path,
     out: Path | None,

@@ -4,17 +4,12 @@ import json
 
 import click
 
+from kit.commands._options import format_option
+
 
 @click.command("rules")
 @click.argument("slug", required=False)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for programs.",
-)
+@format_option("text", "json")
 def rules_command(slug: str | None, fmt: str) -> int:
     """List the rules `dotkit verify` checks, or explain one (SLUG).
 

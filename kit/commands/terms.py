@@ -4,16 +4,11 @@ import json
 
 import click
 
+from kit.commands._options import format_option
+
 
 @click.command("terms")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for programs.",
-)
+@format_option("text", "json")
 def terms_command(fmt: str) -> int:
     """Show how nodeSocket terms map to dotCloud terms.
 

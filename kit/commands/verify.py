@@ -4,17 +4,12 @@ from pathlib import Path
 
 import click
 
+from kit.commands._options import format_option
+
 
 @click.command("verify")
 @click.argument("app", type=click.Path(path_type=Path), default=".", required=False)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "sarif"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for programs, sarif for code hosts.",
-)
+@format_option("text", "json", "sarif")
 @click.option(
     "--select",
     metavar="RULES",

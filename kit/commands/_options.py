@@ -1,0 +1,41 @@
+"""Options several commands share, declared once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def format_option(*choices: str) -> Callable[[F], F]:
+    """``--format`` with ``text`` first (the default)."""
+    help_text = {
+        "text": "text for people",
+        "json": "json for programs",
+        "sarif": "sarif for code hosts",
+    }
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=choices[0],
+        show_default=True,
+        help=", ".join(help_text[c] for c in choices) + ".",
+    )
+
+
+def protocol_options(func: F) -> F:
+    """``--git`` / ``--rsync``: how pushes from a connected folder upload by default."""
+    func = click.option(
+        "--rsync",
+        "protocol",
+        flag_value="rsync",
+        default=True,
+        help="Push the folder as it is (default).",
+    )(func)
+    return click.option(
+        "--git", "protocol", flag_value="git", help="Push the last commit with git by default."
+    )(func)

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests (kept beside tests/, as pre-commit does)."""
