@@ -197,9 +197,12 @@ def logs_command(ctx: click.Context, service: str, lines: int, no_follow: bool) 
 @click.pass_context
 def dlist_command(ctx: click.Context) -> int:
     """List the application's deployments, newest last."""
+    from kit.sandbox.deploy import recover
     from kit.sandbox.state import list_deployments
 
-    app = layout().app(chosen_app(ctx))
+    name = chosen_app(ctx)
+    recover(layout(), name)  # a push killed half-way shows as failed, its containers gone
+    app = layout().app(name)
     records = list_deployments(app)
     if not records:
         click.echo("No deployments yet: dotkit push")

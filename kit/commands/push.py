@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
+
 import click
 
 from kit.commands._sandbox import chosen_app, connected_root, layout
@@ -52,18 +55,41 @@ def push_command(ctx: click.Context, clean: bool, protocol: str | None, timeout:
         found = find_connected(root)
         protocol = str(found[1].get("push_protocol", "rsync")) if found else "rsync"
     click.echo(f'==> Pushing code with {protocol} from "{root}" to application {name}')
-    record = push(
-        layout(),
-        name,
-        root,
-        clean=clean,
-        git=protocol == "git",
-        echo=click.echo,
-        ready_timeout=timeout,
-    )
+    with progress() as echo:
+        record = push(
+            layout(),
+            name,
+            root,
+            clean=clean,
+            git=protocol == "git",
+            echo=echo,
+            ready_timeout=timeout,
+        )
     click.echo("")
     click.echo("Deployment finished. Your application is available at the following URLs")
     for service, url in record.get("urls", {}).items():
         click.echo(f"{service}: {url}")
     click.echo("Stop everything with: dotkit destroy")
     return 0
+
+
+@contextlib.contextmanager
+def progress() -> Iterator[Callable[[str], None]]:
+    """Log lines as they come; on a terminal, also a spinner naming the current step."""
+    from kit.console import is_terminal
+
+    if not is_terminal():
+        yield click.echo
+        return
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    with console.status("Pushing...") as status:
+
+        def echo(line: str) -> None:
+            console.print(line, markup=False)
+            step = line.split(": ", 1)[-1].strip()
+            if step:
+                status.update(step[:70])
+
+        yield echo

@@ -216,3 +216,58 @@ def test_process_backend_runs_a_single_service(sandbox: Sandbox, tmp_path: Path)
     assert "no network namespaces" in doctor.out
     assert sandbox.dotkit("-y", "destroy", cwd=app).code == 0
     assert sandbox.processes() == []
+
+
+def test_git_push_takes_the_last_commit(sandbox: Sandbox, tmp_path: Path) -> None:
+    import subprocess
+
+    app = converted_guide(sandbox, tmp_path / "gitapp", "--fix")
+    git = ["git", "-C", str(app), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "ported"], check=True)
+    sha = subprocess.run([*git, "rev-parse", "--short=7", "HEAD"], capture_output=True, text=True,
+                         check=True).stdout.strip()  # fmt: skip
+    (app / "Gear2" / "file1.js").write_text(
+        "exports.text = function () { return 'UNCOMMITTED'; };\n"
+    )
+    sandbox.dotkit("create", "gitapp", "--git", cwd=app)
+    push = sandbox.dotkit("push", cwd=app)
+    assert push.code == 0, push.text
+    assert f"as revision git-{sha}" in push.out
+    assert json.loads(_get(_urls(sandbox, app)["gear2"])[1])["greeting"] == "Hello from Gear2"
+    sandbox.dotkit("-y", "destroy", cwd=app)
+
+
+def test_a_push_killed_half_way_is_cleaned_up(sandbox: Sandbox, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    app = converted_guide(sandbox, tmp_path / "halfway", "--fix")
+    yml = app / "dotcloud.yml"
+    yml.write_text(
+        yml.read_text().replace("  approot: Gear2\n", "  approot: Gear2\n  prebuild: sleep 30\n")
+    )
+    sandbox.dotkit("create", "halfway", cwd=app)
+    pusher = subprocess.Popen([sys.executable, "-m", "kit", "push"], cwd=app, env=sandbox.env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    assert pusher.stdout is not None
+    for line in pusher.stdout:
+        if "Running prebuild" in line:
+            break
+    time.sleep(0.3)
+    os.kill(pusher.pid, signal.SIGKILL)
+    pusher.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any("sleep 30" in p for p in sandbox.processes()):
+        time.sleep(0.05)
+    assert not any("sleep 30" in p for p in sandbox.processes())  # the build container went too
+    listing = sandbox.dotkit("dlist", cwd=app)
+    assert listing.out.splitlines()[-1].endswith(" failed"), listing.text
+    yml.write_text(yml.read_text().replace("  prebuild: sleep 30\n", ""))
+    again = sandbox.dotkit("push", cwd=app)
+    assert again.code == 0, again.text
+    sandbox.dotkit("-y", "destroy", cwd=app)

@@ -1,0 +1,102 @@
+"""Sandbox verbs that need no running app: applications, connected folders, confirmations."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def in_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "work"
+    folder.mkdir()
+    old = Path.cwd()
+    os.chdir(folder)
+    yield folder
+    os.chdir(old)
+
+
+def test_create_connects_the_folder_like_the_real_cli(in_folder: Path, cli) -> None:
+    result = cli("create", "myapp")
+    assert result.code == 0
+    assert result.out == (
+        'Creating a sandbox application named "myapp"\n'
+        'Application "myapp" created.\n'
+        'Connecting with the application "myapp"\n'
+        "Connected with default push options: --rsync\n"
+    )
+    config = json.loads((in_folder / ".dotcloud" / "config").read_text())
+    assert config == {
+        "application": "myapp",
+        "version": "0.9.8",
+        "push_protocol": "rsync",
+        "push_branch": None,
+    }
+    assert cli("app").out == "myapp\n"
+    sub = in_folder / "deeper" / "still"
+    sub.mkdir(parents=True)
+    os.chdir(sub)
+    assert cli("app").out == "myapp\n"  # found by walking up, as the real CLI does
+
+
+def test_list_connect_disconnect_and_errors(in_folder: Path, cli) -> None:
+    cli("create", "one")
+    cli("-A", "one", "app")
+    assert cli("create", "two", "--git").code == 0
+    assert cli("list").out == "  one (sandbox)\n* two (sandbox)\n"
+    assert json.loads((in_folder / ".dotcloud" / "config").read_text())["push_protocol"] == "git"
+    assert cli("connect", "one").code == 0
+    assert cli("app").out == "one\n"
+    assert cli("-A", "two", "app").out == "two\n"
+    assert cli("disconnect").code == 0
+    missing = cli("app")
+    assert missing.code == 2
+    assert "this folder is not connected to an application" in missing.err
+    again = cli("create", "one")
+    assert (again.code, again.err) == (
+        2,
+        'dotkit: error: application "one" already exists; pick another name\n',
+    )
+    bad = cli("create", "Bad_Name!")
+    assert bad.code == 2 and "is not a valid application name" in bad.err
+    nope = cli("connect", "ghost")
+    assert (
+        nope.err
+        == 'dotkit: error: there is no application "ghost"; create it with: dotkit create ghost\n'
+    )
+
+
+def test_destroy_never_waits_for_an_answer_without_a_terminal(in_folder: Path, cli) -> None:
+    cli("create", "keep")
+    refused = cli("destroy")
+    assert refused.code == 2
+    assert "add -y (--assume-yes) to confirm" in refused.err
+    assert cli("-A", "keep", "app").code == 0  # still there
+    assert cli("-y", "destroy").out == 'Destroyed the application "keep".\n'
+    assert cli("-A", "keep", "app").code == 2
+
+
+def test_inspecting_an_app_with_nothing_pushed(in_folder: Path, cli) -> None:
+    cli("create", "fresh")
+    assert cli("url").out == "Nothing is deployed yet: dotkit push\n"
+    assert cli("dlist").out == "No deployments yet: dotkit push\n"
+    info = cli("info").out
+    assert info.startswith("=== fresh\nflavor:     sandbox (")
+    assert "revision:   (nothing pushed yet)" in info
+    logs = cli("logs", "www")
+    assert logs.code == 2 and 'has no running service "www"' in logs.err
+    dlogs = cli("dlogs", "latest")
+    assert dlogs.code == 2 and "has no deployments yet" in dlogs.err
+    push = cli("push")
+    assert push.code == 1
+    assert f"no dotcloud.yml in {in_folder}" in push.err
+
+
+def test_doctor_names_the_backend(cli) -> None:
+    result = cli("doctor")
+    assert "backend" in result.out
+    assert "Not faithful to the platform:" in result.out
+    assert "node_version is recorded but not installed" in result.out
