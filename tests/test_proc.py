@@ -108,6 +108,6 @@ def test_stream_failure_and_timeout() -> None:
     with pytest.raises(proc.CommandFailed, match=r"failed with exit code 3:\n  boom"):
         proc.stream([PY, "-c", "print('boom'); raise SystemExit(3)"], on_line=lambda _: None)
     start = time.monotonic()
-    with pytest.raises(proc.CommandFailed, match="did not finish within 0.5 seconds"):
+    with pytest.raises(proc.CommandFailed, match=r"did not finish within 0\.5 seconds"):
         proc.stream([PY, "-c", "import time; time.sleep(30)"], on_line=lambda _: None, timeout=0.5)
     assert time.monotonic() - start < 5

@@ -30,8 +30,17 @@ from kit.commands._sandbox import chosen_app, connected_root, layout
     show_default=True,
     help="Seconds each new instance has to become responsive.",
 )
+@click.option(
+    "--build-timeout",
+    type=float,
+    default=15 * 60.0,
+    show_default=True,
+    help="Seconds a service's build may take (the platform allowed 15 minutes).",
+)
 @click.pass_context
-def push_command(ctx: click.Context, clean: bool, protocol: str | None, timeout: float) -> int:
+def push_command(
+    ctx: click.Context, clean: bool, protocol: str | None, timeout: float, build_timeout: float
+) -> int:
     """Push the app to the sandbox: upload, build, start new containers, switch traffic.
 
     The upload honours .gitignore and .dotcloudignore. Each code service is
@@ -64,6 +73,7 @@ def push_command(ctx: click.Context, clean: bool, protocol: str | None, timeout:
             git=protocol == "git",
             echo=echo,
             ready_timeout=timeout,
+            build_timeout=build_timeout,
         )
     click.echo("")
     click.echo("Deployment finished. Your application is available at the following URLs")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from kit.errors import OperationFailed
-from kit.proc import CommandFailed, run, stream
+from kit.proc import CommandFailed, output_tail, run, stream
 from kit.sandbox.backend import HOME, ContainerSpec, bwrap_argv, process_env
 from kit.verify.model import Service
 
@@ -167,7 +167,7 @@ def build_service(
         _replace_code(work, revision, service.approot)
         _set_current(work, service.approot)
         for name, command in steps:
-            _run_step(name, command, work, backend, hidden, log, deadline)
+            _run_step(name, command, work, backend, hidden, log, deadline, timeout)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -183,11 +183,18 @@ def build_service(
 
 
 def _run_step(
-    name: str, command: str, work: Path, backend: str, hidden: list[str], log: Log, deadline: float
+    name: str,
+    command: str,
+    work: Path,
+    backend: str,
+    hidden: list[str],
+    log: Log,
+    deadline: float,
+    limit: float,
 ) -> None:
     left = deadline - time.monotonic()
     if left <= 0:
-        raise BuildFailed(f"the build ran past its time limit before {name}")
+        raise BuildFailed(f"the build ran past its time limit ({limit:g} s) before {name}")
     log(f"Running {name}: {command}")
     spec = ContainerSpec(
         cid="build", app="", service="", instance=0, home=str(work), sockets=str(work / ".dotkit"),
@@ -211,4 +218,13 @@ def _run_step(
     try:
         stream(argv, on_line=lambda line: log(f"  {line}"), env=env, timeout=left)
     except CommandFailed as exc:
-        raise BuildFailed(f"{name} failed: {exc}") from None
+        if exc.returncode is None:
+            raise BuildFailed(
+                f"{name} (`{command}`) ran past the build's time limit of {limit:g} s "
+                "and was stopped"
+            ) from None
+        tail = output_tail(exc.stdout, exc.stderr)
+        raise BuildFailed(
+            f"{name} (`{command}`) failed with exit code {exc.returncode}"
+            + (f":\n{tail}" if tail else "")
+        ) from None

@@ -419,6 +419,7 @@ class Push:
         if sockets.exists():
             shutil.rmtree(sockets)
         sockets.mkdir(parents=True)
+        self.layout.service_sockets(self.app.name).mkdir(parents=True, exist_ok=True)
         peers = [
             Peer(ep.host, ep.ip, ep.port, f"{ep.service}.{ep.name}.sock")
             for ep in envfile.endpoints(self.app.name, services, tcp_ports)

@@ -111,7 +111,7 @@ def test_build_cache_clean_and_failing_prebuild(sandbox: Sandbox, tmp_path: Path
     (app / "Gear2" / "file1.js").write_text("exports.text = function () { return 'NEW CODE'; };\n")
     failed = sandbox.dotkit("push", cwd=app)
     assert failed.code == 1
-    assert "prebuild failed" in failed.err
+    assert "prebuild (`exit 3`) failed with exit code 3" in failed.err
     after = json.loads(_get(url)[1])
     assert after["greeting"] == before["greeting"] == "Hello from Gear2"
     sandbox.dotkit("-y", "destroy", cwd=app)
@@ -270,4 +270,37 @@ def test_a_push_killed_half_way_is_cleaned_up(sandbox: Sandbox, tmp_path: Path) 
     yml.write_text(yml.read_text().replace("  prebuild: sleep 30\n", ""))
     again = sandbox.dotkit("push", cwd=app)
     assert again.code == 0, again.text
+    sandbox.dotkit("-y", "destroy", cwd=app)
+
+
+def test_postinstall_and_the_build_time_limit(sandbox: Sandbox, tmp_path: Path) -> None:
+    app = tmp_path / "hooks"
+    (app / "www").mkdir(parents=True)
+    (app / "dotcloud.yml").write_text(
+        "www:\n  type: nodejs\n  approot: www\n  process: node server.js\n  prebuild: sleep 5\n"
+    )
+    (app / "www" / "server.js").write_text(
+        "var fs = require('fs');\n"
+        "require('http').createServer(function (q, s) {"
+        " s.end(fs.readFileSync(process.env.HOME + '/current/made-by-postinstall', 'utf8')); })"
+        ".listen(8080);\n"
+    )
+    post = app / "www" / "postinstall"
+    post.write_text('#!/bin/sh\necho "$DOTCLOUD_SERVICE_NAME $PWD" > made-by-postinstall\n')
+    post.chmod(0o755)
+    sandbox.dotkit("create", "hooks", cwd=app)
+    slow = sandbox.dotkit("push", "--build-timeout", "1", cwd=app)
+    assert slow.code == 1
+    assert "prebuild (`sleep 5`) ran past the build's time limit of 1 s and was stopped" in slow.err
+    yml = app / "dotcloud.yml"
+    yml.write_text(yml.read_text().replace("  prebuild: sleep 5\n", ""))
+    push = sandbox.dotkit("push", cwd=app)
+    assert push.code == 0, push.text
+    assert "[www.0] Running postinstall script..." in push.out
+    assert _get(_urls(sandbox, app)["www"])[1] == "www /home/dotcloud/current\n"
+    post.write_text("#!/bin/sh\necho broken >&2\nexit 4\n")
+    failed = sandbox.dotkit("push", cwd=app)
+    assert failed.code == 1
+    assert "postinstall of www.0 exited with status 4" in failed.err
+    assert _get(_urls(sandbox, app)["www"])[1] == "www /home/dotcloud/current\n"  # still serving
     sandbox.dotkit("-y", "destroy", cwd=app)
