@@ -41,6 +41,11 @@ if [ -n "$missing" ]; then
   fi
 fi
 
+# The docs site's own needs (a browser for its tests), when that script exists.
+if [ -x scripts/setup-docs.sh ]; then
+  scripts/setup-docs.sh
+fi
+
 stamp=.venv/.dotkit-setup
 if [ ! -x .venv/bin/python ]; then
   say "creating the virtualenv in .venv"
@@ -52,7 +57,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "installing dotkit and its test tools into .venv"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 \
     | grep -v "is ignored: it is neither" >&2 || true
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]' 2>&1 \
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,docs]' --config-settings editable_mode=compat 2>&1 \
     | grep -v "is ignored: it is neither" >&2 || true
   .venv/bin/python -c 'import kit, yaml, click, tree_sitter_javascript, supervisor' \
     || { echo "setup: the install did not complete; see the messages above" >&2; exit 1; }
