@@ -32,6 +32,13 @@ from kit.commands.inspect import (
     status_command,
     url_command,
 )
+from kit.commands.manage import (
+    deploy_command,
+    env_group,
+    restart_command,
+    revisions_command,
+    scale_command,
+)
 from kit.commands.push import push_command
 from kit.commands.rules import rules_command
 from kit.commands.run import run_command, ssh_command
@@ -79,6 +86,11 @@ for _command in (
     app_command,
     list_command,
     push_command,
+    deploy_command,
+    revisions_command,
+    env_group,
+    scale_command,
+    restart_command,
     url_command,
     open_command,
     info_command,

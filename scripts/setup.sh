@@ -24,11 +24,13 @@ for tool in node npm; do
   fi
 done
 
-# Debian packages the sandbox uses: bubblewrap (isolated containers) and nsenter
-# (util-linux, for `dotkit run`). Installed where this machine allows it.
+# Debian packages the sandbox uses: bubblewrap (isolated containers), nsenter
+# (util-linux, for `dotkit run`) and redis-server (the redis data service).
+# Installed where this machine allows it.
 missing=""
 command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
 command -v nsenter >/dev/null 2>&1 || missing="$missing util-linux"
+command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing Debian packages:$missing"

@@ -10,6 +10,7 @@ import contextlib
 import fcntl
 import json
 import os
+import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ from kit.appfs import list_app_files
 from kit.errors import OperationFailed, UsageError
 from kit.findings import Finding
 from kit.proc import CommandFailed, run
-from kit.sandbox import envfile, supconf
+from kit.sandbox import dataservices, envfile, supconf
 from kit.sandbox.backend import ContainerSpec, Peer, bwrap_argv, bwrap_path, hosts_file, inside
 from kit.sandbox.build import BUILD_TIMEOUT, BuildFailed, build_service
 from kit.sandbox.client import Client, connect
@@ -170,6 +171,10 @@ class Push:
         self.build_timeout = build_timeout
         self.backend = backend_name()
         self.started: list[ContainerSpec] = []
+        self.passwords: dict[str, str] = {}
+        # ~/data moved out of old containers: (old spec, new home), to put back on failure.
+        self.moved: list[tuple[ContainerSpec, Path]] = []
+        self.down_since: dict[str, float] = {}
         self.client: Client | None = None
         number = int(self.data.get("next_deployment", 1))
         self.data["next_deployment"] = number + 1
@@ -198,9 +203,9 @@ class Push:
 
     # -- the steps ----------------------------------------------------------------------
 
-    def run(self, source: Path, *, git: bool) -> dict[str, Any]:
+    def run(self, source: Path | None, *, git: bool, revision: str | None = None) -> dict[str, Any]:
         try:
-            result = self._run(source, git=git)
+            result = self._run(source, git=git, revision=revision)
         except KeyboardInterrupt:
             self._abandon("interrupted (Ctrl-C)")
             raise
@@ -217,52 +222,88 @@ class Push:
                 self.client.close()
         return result
 
-    def _run(self, source: Path, *, git: bool) -> dict[str, Any]:
+    def _run(self, source: Path | None, *, git: bool, revision: str | None) -> dict[str, Any]:
         from kit.verify.buildfile import check_build_file
 
-        if not (source / "dotcloud.yml").is_file():
-            raise PushFailed(f"no dotcloud.yml in {source}; push from the app's root folder")
-        rev, rev_dir, files = upload(source, self.app, git=git)
-        self.record["revision"] = rev
-        self._save_record()
-        self.log(f'Pushed {len(files)} files from "{source}" as revision {rev}')
+        if revision is not None:
+            rev, rev_dir = revision, self.app.revision(revision)
+            if not rev_dir.is_dir():
+                raise PushFailed(f"there is no revision {revision}; dotkit revisions lists them")
+            files = list_app_files(rev_dir, ignore_files=())
+            self.record["revision"] = rev
+            self._save_record()
+            self.log(f"Deploying the stored revision {rev}")
+        else:
+            assert source is not None
+            if not (source / "dotcloud.yml").is_file():
+                raise PushFailed(f"no dotcloud.yml in {source}; push from the app's root folder")
+            rev, rev_dir, files = upload(source, self.app, git=git)
+            self.record["revision"] = rev
+            self._save_record()
+            self.log(f'Pushed {len(files)} files from "{source}" as revision {rev}')
         services, findings = check_build_file(rev_dir, files)
         errors = [f for f in findings if f.severity == "error"]
         if errors:
             raise PushFailed("dotcloud.yml has errors:\n" + _findings_text(errors))
         app = App(rev_dir, tuple(files), services)
         for svc in services:
-            if svc.type not in SUPPORTED:
+            if svc.is_code and svc.type not in SUPPORTED:
                 raise PushFailed(
                     f"service {svc.name!r} is of type {svc.type!r}; "
                     "this sandbox runs nodejs services"
                 )
+            if not svc.is_code and (problem := dataservices.problem(svc.type)):
+                raise PushFailed(f"service {svc.name!r} ({svc.type}): {problem}")
+        code = tuple(s for s in services if s.is_code)
+        stores = tuple(s for s in services if not s.is_code)
         self.log(f"Deployment {self.dep_id} of revision {rev} scheduled for {self.app.name}")
         self.log("Building the application...")
         snapshots = {}
-        for svc in services:
+        for svc in code:
             snapshots[svc.name] = self._build(svc, rev, rev_dir)
         self.log("Application build is done")
         self.log("Initializing new services... (This may take a few minutes)")
         tcp_ports = {
             f"{s.name}.{p}": tcp_port(self.layout, self.data, f"{s.name}.{p}")
             for s in services
-            for p in s.tcp_ports
+            for p in envfile.port_names(s)
         }
+        passwords: dict[str, str] = self.data.setdefault("passwords", {})
+        for svc in stores:
+            passwords.setdefault(svc.name, secrets.token_urlsafe(18))
+        save_app(self.layout, self.data)
+        self.passwords = dict(passwords)
+        kept: dict[str, list[str]] = {}
+        for svc in stores:
+            kept[svc.name] = [self._ensure_store(svc, services, tcp_ports)]
+        old_containers: dict[str, list[str]] = {
+            k: v for k, v in self.data.get("containers", {}).items() if k not in kept
+        }
+        failed_before = self._failed_requests()
         launched = []
-        for svc in services:
-            launched += self._launch_service(svc, services, app, snapshots[svc.name], tcp_ports)
-        new: dict[str, list[ContainerSpec]] = {svc.name: [] for svc in services}
+        for svc in code:
+            launched += self._launch_service(
+                svc, services, app, snapshots[svc.name], tcp_ports, old_containers
+            )
+        new: dict[str, list[ContainerSpec]] = {svc.name: [] for svc in code}
         for svc, spec, pid, expect_http in launched:  # they boot side by side
             self._await_ready(svc, spec, pid, expect_http, app, tcp_ports)
             new[svc.name].append(spec)
         self.log("All services have been initialized. Switching traffic...")
-        old_containers: dict[str, list[str]] = self.data.get("containers", {})
         urls = {}
-        for svc in services:
+        for svc in code:
             urls[svc.name] = self._switch(svc, new[svc.name], tcp_ports)
+        self._report_downtime()
         self._retire(old_containers, new)
-        self.data["containers"] = {name: [c.cid for c in specs] for name, specs in new.items()}
+        failed = self._failed_requests() - failed_before
+        self.record["failed_requests"] = failed
+        self.log(f"Router: {failed} failed request(s) while switching to the new containers")
+        self.data["containers"] = {
+            # A service removed from dotcloud.yml keeps running until destroyed.
+            **{k: v for k, v in old_containers.items() if k not in new},
+            **{name: [c.cid for c in specs] for name, specs in new.items()},
+            **kept,
+        }
         self.data["current"] = self.dep_id
         self.data["revision"] = rev
         self.data["services"] = [s._asdict() for s in services]
@@ -320,8 +361,14 @@ class Push:
         app: App,
         snapshot: Path,
         tcp_ports: dict[str, int],
+        old: dict[str, list[str]],
     ) -> list[tuple[Service, ContainerSpec, int, bool | None]]:
-        """Start every instance of ``svc``; the caller waits for them together."""
+        """Start every instance of ``svc``; the caller waits for them together.
+
+        An old instance with a ``~/data`` folder is stopped first and its data moved
+        into the new one, after postinstall, as the platform did: that push is not
+        zero-downtime, and the downtime is measured and reported.
+        """
         scale = self.data.get("scale", {}).get(svc.name)
         count = int(scale or svc.instances)
         how = "custom" if scale else "default"
@@ -335,6 +382,9 @@ class Push:
             self.started.append(spec)
             self.log("Initializing...", who)
             self._postinstall(spec, body, who)
+            previous = old.get(svc.name, [])
+            if index < len(previous):
+                self._move_data(previous[index], spec, who)
             self.log("Launching...", who)
             reply = self._platform().call("start", spec=spec.to_json())
             launched.append((svc, spec, int(reply["child_pid"]), expect_http))
@@ -375,6 +425,131 @@ class Push:
             "ready_seconds": round(ready.seconds, 4),
         }
 
+    # -- ~/data: moved between containers, at the cost of downtime ---------------------------
+
+    def _move_data(self, old_cid: str, spec: ContainerSpec, who: str) -> None:
+        old_home = self.app.container(old_cid)
+        if not (old_home / "data").is_dir():
+            return
+        spec_file = old_home / ".dotkit" / "spec.json"
+        old_spec = ContainerSpec.from_json(spec_file.read_text()) if spec_file.is_file() else None
+        self.log(
+            "~/data found: stopping the old container to move it (this push has downtime)", who
+        )
+        self.down_since.setdefault(spec.service, time.monotonic())
+        self._platform().call("stop", cid=old_cid)
+        target = Path(spec.home) / "data"
+        if target.exists():
+            shutil.rmtree(target)  # the old container's data wins, as on the platform
+        (old_home / "data").rename(target)
+        if old_spec is not None:
+            self.moved.append((old_spec, target))
+        self.log("~/data moved into the new container", who)
+
+    def _report_downtime(self) -> None:
+        for service, since in self.down_since.items():
+            seconds = time.monotonic() - since
+            self.record.setdefault("downtime", {})[service] = round(seconds, 3)
+            self.log(f"~/data: the service was down for {seconds:.2f} s during this push", service)
+
+    def _failed_requests(self) -> int:
+        routes = self._platform().call("status", app=self.app.name)["routes"]
+        return sum(int(r["failed"]) for r in routes.values())
+
+    # -- data services: created once, never rebuilt ------------------------------------------
+
+    def _ensure_store(
+        self, svc: Service, services: tuple[Service, ...], tcp_ports: dict[str, int]
+    ) -> str:
+        port_name = envfile.port_names(svc)[-1]
+        port = tcp_ports[f"{svc.name}.{port_name}"]
+        cid = f"{svc.name}.0-data"
+        client = self._platform()
+        running = client.call("status", app=self.app.name)["containers"]
+        if cid in running:
+            self.log(f"{svc.type} service kept as it is (data services are not rebuilt)", svc.name)
+        else:
+            self._create_store(svc, services, tcp_ports, cid, port_name, port)
+        client.call(
+            "route",
+            app=self.app.name,
+            name=f"{svc.name}.{port_name}",
+            listen=[
+                f"unix:{self.layout.service_sockets(self.app.name)}/{svc.name}.{port_name}.sock"
+            ],
+            backends=[f"container:{cid}:{port}"],
+        )
+        return cid
+
+    def _create_store(
+        self,
+        svc: Service,
+        services: tuple[Service, ...],
+        tcp_ports: dict[str, int],
+        cid: str,
+        port_name: str,
+        port: int,
+    ) -> None:
+        home = self.app.container(cid)
+        fresh = not (home / "data").is_dir()
+        (home / "data").mkdir(parents=True, exist_ok=True)
+        (home / ".dotkit" / "log").mkdir(parents=True, exist_ok=True)
+        env = envfile.environment(
+            app=self.app.name, services=services, service=svc, instance=0,
+            tcp_ports=tcp_ports, passwords=self.passwords,
+        )  # fmt: skip
+        (home / "environment.json").write_text(json.dumps(env, indent=4, sort_keys=True) + "\n")
+        (home / "environment.yml").write_text(envfile.environment_yml(env))
+        sockets = self.layout.container_sockets(self.app.name, cid)
+        sockets.mkdir(parents=True, exist_ok=True)
+        self.layout.service_sockets(self.app.name).mkdir(parents=True, exist_ok=True)
+        spec = ContainerSpec(
+            cid=cid, app=self.app.name, service=svc.name, instance=0, home=str(home),
+            sockets=str(sockets), services=str(self.layout.service_sockets(self.app.name)),
+            env=env, http=False, tcp_ports={port_name: port}, peers=[],
+            hidden=hidden_paths(self.layout), backend=self.backend,
+        )  # fmt: skip
+        where = inside(spec)
+        (home / ".dotkit" / "hosts").write_text(hosts_file(spec))
+        server = dataservices.command(
+            svc.type, port, self.passwords[svc.name], f"{where.home}/data"
+        )
+        (home / ".dotkit" / "supervisord.conf").write_text(
+            supconf.render(
+                where,
+                include_app_conf=False,
+                process=None,
+                processes={svc.type: server},
+                service=svc.name,
+                directory=where.home,
+            )
+        )
+        cinit = {
+            "netns": where.netns,
+            "relays": [],
+            "env": _container_env(spec),
+            "home": where.home,
+            "supervisord": f"{where.home}/.dotkit/supervisord.conf",
+        }
+        (home / ".dotkit" / "cinit.json").write_text(json.dumps(cinit, indent=2))
+        (home / ".dotkit" / "spec.json").write_text(spec.to_json())
+        what = "Creating" if fresh else "Restarting"
+        self.log(f"{what} the {svc.type} service (its data stays across pushes)", svc.name)
+        reply = self._platform().call("start", spec=spec.to_json())
+        try:
+            wait_ready(
+                sockets=sockets, pid=int(reply["child_pid"]), expect_http=False,
+                tcp_ports=[port], timeout=self.ready_timeout,
+                log_dir=home / ".dotkit" / "log", netns=self.backend == "bwrap",
+            )  # fmt: skip
+        except NotReady as exc:
+            self._platform().call("stop", cid=cid)
+            raise PushFailed(
+                f"the {svc.type} service {svc.name} did not start: {exc.message}"
+                + (f"\nLast log lines:\n{exc.log_tail}" if exc.log_tail else "")
+            ) from None
+        self.log(f"{svc.type} is ready on port {port}", svc.name)
+
     def _port_findings(self, app: App, svc: Service) -> str:
         from kit.verify.code import check_code
 
@@ -412,6 +587,7 @@ class Push:
             instance=index,
             tcp_ports=tcp_ports,
             app_env=self.data.get("env", {}),
+            passwords=self.passwords,
         )
         (home / "environment.json").write_text(json.dumps(env, indent=4, sort_keys=True) + "\n")
         (home / "environment.yml").write_text(envfile.environment_yml(env))
@@ -468,6 +644,7 @@ class Push:
             "supervisord": f"{where.home}/.dotkit/supervisord.conf",
         }
         (home / ".dotkit" / "cinit.json").write_text(json.dumps(cinit, indent=2))
+        (home / ".dotkit" / "spec.json").write_text(spec.to_json())
         return spec
 
     def _postinstall(self, spec: ContainerSpec, body: dict[str, Any], who: str) -> None:
@@ -550,6 +727,12 @@ class Push:
             for spec in self.started:
                 if client is not None:
                     client.call("stop", cid=spec.cid)
+            for old_spec, moved in self.moved:
+                # The data goes back where it came from and the old container runs again.
+                moved.rename(Path(old_spec.home) / "data")
+                if client is not None:
+                    client.call("start", spec=old_spec.to_json())
+            for spec in self.started:
                 self._remove(spec.cid)
         self.record.update(status="failed", finished=time.time(), error=why)
         self._save_record()
@@ -608,14 +791,16 @@ def recover(layout: Layout, app_name: str) -> list[str]:
 def push(
     layout: Layout,
     app_name: str,
-    source: Path,
+    source: Path | None,
     *,
+    revision: str | None = None,
     clean: bool = False,
     git: bool = False,
     echo: Callable[[str], None] | None = None,
     ready_timeout: float = READY_TIMEOUT,
     build_timeout: float = BUILD_TIMEOUT,
 ) -> dict[str, Any]:
+    """Push ``source`` (or deploy a stored ``revision``) to ``app_name``."""
     app = layout.app(app_name)
     load_app(layout, app_name)
     with push_lock(app):
@@ -628,7 +813,34 @@ def push(
             ready_timeout=ready_timeout,
             build_timeout=build_timeout,
         )
-        return job.run(source, git=git)
+        return job.run(source, git=git, revision=revision)
+
+
+def revisions(app: AppLayout) -> list[str]:
+    """Uploaded revisions, oldest first."""
+    if not app.revisions.is_dir():
+        return []
+    return [p.name for p in sorted(app.revisions.iterdir(), key=lambda p: p.stat().st_mtime)]
+
+
+def resolve_revision(layout: Layout, app_name: str, ref: str) -> str:
+    """``latest``, ``previous`` (deployed before the current one) or a revision name."""
+    app = layout.app(app_name)
+    known = revisions(app)
+    if ref == "latest":
+        if not known:
+            raise UsageError(f'"{app_name}" has no revisions yet; run dotkit push')
+        return known[-1]
+    if ref == "previous":
+        current = load_app(layout, app_name).get("revision")
+        deployed = [r["revision"] for r in list_deployments(app) if r.get("status") == "deployed"]
+        earlier = [r for r in deployed if r != current]
+        if not earlier:
+            raise UsageError("there is no previous revision to go back to")
+        return str(earlier[-1])
+    if ref not in known:
+        raise UsageError(f"there is no revision {ref!r}; dotkit revisions lists them")
+    return ref
 
 
 __all__ = ["PushFailed", "cleanup_stale", "push", "read_json"]

@@ -9,6 +9,8 @@ the processes.
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
+from kit.sandbox.dataservices import LOGIN, url
+from kit.sandbox.dataservices import port_name as data_port_name
 from kit.verify.model import Service
 
 ENVIRONMENT = "default"
@@ -23,10 +25,19 @@ class Endpoint(NamedTuple):
     """A service port another container can connect to."""
 
     service: str
-    name: str  # "http" or the declared port's name
+    name: str  # "http", a declared port's name, or a data service's port name ("redis")
     host: str
     ip: str  # the loopback address the host name maps to inside other containers
     port: int  # the port clients connect to (80 for http)
+
+
+def port_names(service: Service) -> list[str]:
+    """The non-HTTP ports of a service: declared ones, or a data service's own."""
+    names = list(service.tcp_ports)
+    own = None if service.is_code else data_port_name(service.type)
+    if own:
+        names.append(own)
+    return names
 
 
 def endpoints(
@@ -39,10 +50,10 @@ def endpoints(
         ip = f"127.0.10.{index}"
         if svc.is_code:
             out.append(Endpoint(svc.name, "http", host, ip, 80))
-        for port_name in svc.tcp_ports:
-            out.append(
-                Endpoint(svc.name, port_name, host, ip, tcp_ports[f"{svc.name}.{port_name}"])
-            )
+        for name in port_names(svc):
+            key = f"{svc.name}.{name}"
+            if key in tcp_ports:
+                out.append(Endpoint(svc.name, name, host, ip, tcp_ports[key]))
     return out
 
 
@@ -53,9 +64,12 @@ def environment(
     service: Service,
     instance: int,
     tcp_ports: Mapping[str, int],
-    app_env: Mapping[str, str] = {},
+    app_env: Mapping[str, str] | None = None,
+    passwords: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The flat environment of ``service`` instance ``instance``."""
+    passwords = passwords or {}
+    types = {s.name: s.type for s in services}
     env: dict[str, str] = {
         "DOTCLOUD_PROJECT": app,
         "DOTCLOUD_ENVIRONMENT": ENVIRONMENT,
@@ -67,13 +81,18 @@ def environment(
         env[f"{prefix}_HOST"] = ep.host
         if ep.name == "http":
             env[f"{prefix}_URL"] = f"http://{ep.host}/"
+            continue
+        env[f"{prefix}_PORT"] = str(ep.port)
+        if ep.service in passwords:
+            env[f"{prefix}_LOGIN"] = LOGIN
+            env[f"{prefix}_PASSWORD"] = passwords[ep.service]
+            env[f"{prefix}_URL"] = url(types[ep.service], ep.host, ep.port, passwords[ep.service])
         else:
-            env[f"{prefix}_PORT"] = str(ep.port)
             env[f"{prefix}_URL"] = f"tcp://{ep.host}:{ep.port}"
-    for port_name in service.tcp_ports:
-        env[f"PORT_{port_name.upper()}"] = str(tcp_ports[f"{service.name}.{port_name}"])
+    for name in port_names(service):
+        env[f"PORT_{name.upper()}"] = str(tcp_ports[f"{service.name}.{name}"])
     env.update(service.environment)
-    env.update(app_env)
+    env.update(app_env or {})
     return env
 
 

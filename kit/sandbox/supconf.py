@@ -22,6 +22,7 @@ def render(
     processes: Mapping[str, str],
     service: str,
     app_conf_path: str | None = None,
+    directory: str | None = None,
 ) -> str:
     lines = [
         "; supervisord for this container, written by the dotkit sandbox.",
@@ -48,7 +49,7 @@ def render(
         lines += [
             f"[program:{name}]",
             f'command = /bin/sh -lc "exec {_escape(command)}"',
-            f"directory = {inside.home}/current",
+            f"directory = {directory or inside.home + '/current'}",
             f"stdout_logfile = {inside.logs}/{name}.log",
             f"stderr_logfile = {inside.logs}/{name}_error.log",
             "",

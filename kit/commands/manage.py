@@ -1,0 +1,185 @@
+"""revisions, deploy, env, scale, restart: changing what runs without new code."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import click
+
+from kit.commands._sandbox import chosen_app, layout, service_and_instance
+from kit.commands.push import progress
+from kit.errors import OperationFailed, UsageError
+
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _redeploy(name: str, revision: str, *, why: str, clean: bool = False) -> dict[str, Any]:
+    from kit.sandbox.deploy import push
+
+    click.echo(f"==> {why}: deploying revision {revision} of {name}")
+    with progress() as echo:
+        return push(layout(), name, None, revision=revision, clean=clean, echo=echo)
+
+
+def _current_revision(name: str) -> str | None:
+    from kit.sandbox.state import load_app
+
+    revision = load_app(layout(), name).get("revision")
+    return str(revision) if revision else None
+
+
+@click.command("revisions")
+@click.pass_context
+def revisions_command(ctx: click.Context) -> int:
+    """List the revisions pushed to the application; * marks the one deployed."""
+    from kit.sandbox.deploy import revisions
+
+    name = chosen_app(ctx)
+    current = _current_revision(name)
+    known = revisions(layout().app(name))
+    if not known:
+        click.echo("No revisions yet: dotkit push")
+    for rev in known:
+        click.echo(f"{'*' if rev == current else ' '} {rev}")
+    return 0
+
+
+@click.command("deploy")
+@click.argument("revision")
+@click.option("--clean", is_flag=True, help="Build from scratch.")
+@click.pass_context
+def deploy_command(ctx: click.Context, revision: str, clean: bool) -> int:
+    """Deploy a stored REVISION again: a name from `dotkit revisions`, `latest` or
+    `previous` (the one deployed before the current one: the way to roll back)."""
+    from kit.sandbox.deploy import resolve_revision
+
+    name = chosen_app(ctx)
+    rev = resolve_revision(layout(), name, revision)
+    _redeploy(name, rev, why=f"deploy {revision}", clean=clean)
+    return 0
+
+
+@click.group("env")
+def env_group() -> None:
+    """Application-wide environment variables (they override dotcloud.yml's)."""
+
+
+@env_group.command("list")
+@click.pass_context
+def env_list(ctx: click.Context) -> int:
+    """Show the application's variables."""
+    from kit.sandbox.state import load_app
+
+    name = chosen_app(ctx)
+    click.echo(f"==> Environment variables for application {name}")
+    for key, value in sorted(load_app(layout(), name).get("env", {}).items()):
+        click.echo(f"{key}={value}")
+    return 0
+
+
+def _change_env(ctx: click.Context, changes: dict[str, str | None]) -> int:
+    from kit.sandbox.state import load_app, save_app
+
+    name = chosen_app(ctx)
+    lay = layout()
+    data = load_app(lay, name)
+    env: dict[str, str] = data.setdefault("env", {})
+    for key, value in changes.items():
+        if value is None:
+            if key not in env:
+                raise UsageError(f"{key} is not set")
+            del env[key]
+        else:
+            env[key] = value
+    save_app(lay, data)
+    revision = _current_revision(name)
+    if revision is None:
+        click.echo("Saved; it applies from the next push.")
+        return 0
+    _redeploy(name, revision, why="environment changed")
+    return 0
+
+
+@env_group.command("set")
+@click.argument("assignments", nargs=-1, required=True)
+@click.pass_context
+def env_set(ctx: click.Context, assignments: tuple[str, ...]) -> int:
+    """Set KEY=VALUE ... and redeploy so the containers get them."""
+    changes: dict[str, str | None] = {}
+    for item in assignments:
+        key, sep, value = item.partition("=")
+        if not sep or not ENV_NAME.fullmatch(key):
+            raise UsageError(f"{item!r} is not KEY=VALUE with a variable name for KEY")
+        if key.startswith("DOTCLOUD_"):
+            raise UsageError(f"{key}: names starting with DOTCLOUD_ belong to the platform")
+        changes[key] = value
+    return _change_env(ctx, changes)
+
+
+@env_group.command("unset")
+@click.argument("keys", nargs=-1, required=True)
+@click.pass_context
+def env_unset(ctx: click.Context, keys: tuple[str, ...]) -> int:
+    """Remove variables and redeploy."""
+    return _change_env(ctx, dict.fromkeys(keys))
+
+
+@click.command("scale")
+@click.argument("settings", nargs=-1, required=True)
+@click.pass_context
+def scale_command(ctx: click.Context, settings: tuple[str, ...]) -> int:
+    """Set how many instances run: SERVICE:instances=N (or the old form SERVICE=N).
+
+    A change of instances redeploys the current revision.
+    """
+    from kit.sandbox.state import load_app, save_app
+
+    name = chosen_app(ctx)
+    lay = layout()
+    data = load_app(lay, name)
+    scale: dict[str, int] = data.setdefault("scale", {})
+    services = {s["name"] for s in data.get("services", [])}
+    for item in settings:
+        match = re.fullmatch(r"([a-z0-9_]+)(?::(instances|memory))?=(\S+)", item)
+        if not match:
+            raise UsageError(f"{item!r} is not SERVICE:instances=N (or SERVICE=N)")
+        service, action, value = match.group(1), match.group(2) or "instances", match.group(3)
+        if services and service not in services:
+            raise UsageError(f'"{name}" has no service "{service}"')
+        if action == "memory":
+            click.echo(f"{service}: memory limits are not enforced by the sandbox (ignored)")
+            continue
+        if not value.isdigit() or not 1 <= int(value) <= 20:
+            raise UsageError(f"{item!r}: instances must be a whole number from 1 to 20")
+        scale[service] = int(value)
+    save_app(lay, data)
+    revision = _current_revision(name)
+    if revision is not None:
+        _redeploy(name, revision, why="scaling")
+    return 0
+
+
+@click.command("restart")
+@click.argument("instance")
+@click.pass_context
+def restart_command(ctx: click.Context, instance: str) -> int:
+    """Restart the programs of one instance, SERVICE.N (supervisord stops and starts them)."""
+    from kit.commands.inspect import _instances
+    from kit.sandbox.probe import supervisor
+
+    service, index = service_and_instance(instance)
+    if index is None:
+        raise UsageError(f"name the instance, for example {service}.0")
+    name, pairs = _instances(ctx, instance)
+    cid = pairs[0][1]
+    sock = layout().container_sockets(name, cid) / "supervisor.sock"
+    click.echo(f"Restarting service {service} instance #{index}")
+    try:
+        rpc = supervisor(sock).supervisor
+        rpc.stopAllProcesses()
+        rpc.startAllProcesses()
+    except OSError as exc:
+        raise OperationFailed(f"{instance} is not running: {exc}") from None
+    click.echo(f"{instance} restarted")
+    return 0
