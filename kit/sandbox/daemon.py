@@ -27,6 +27,7 @@ from kit.sandbox.layout import Layout
 from kit.sandbox.pipe import Route, listen, run_loop
 
 RESTART_BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0)
+HEALTH_EVERY = 0.25
 
 
 class Running:
@@ -98,6 +99,27 @@ class Platform:
                 await self.op_route(
                     app=app_dir.name, name=name, listen=route["listen"], backends=route["backends"]
                 )
+
+    # -- health -----------------------------------------------------------------------------
+
+    async def monitor(self) -> None:
+        """Ask every container's supervisord how it is, a few times a second.
+
+        supervisord only looks at its children once per second of idle time; a
+        question wakes it, so a killed program is noticed and restarted within a
+        fraction of that. A supervisord that stops answering is not trusted: when
+        its container's first process has died, the watcher restarts the container.
+        """
+        while not self.stop.is_set():
+            await asyncio.sleep(HEALTH_EVERY)
+            sockets = [
+                Path(r.spec.sockets) / "supervisor.sock"
+                for r in list(self.containers.values())
+                if r.wanted and r.process is not None and r.process.returncode is None
+            ]
+            for sock in sockets:
+                if sock.exists():
+                    await asyncio.to_thread(_ping, sock)
 
     # -- containers ---------------------------------------------------------------------
 
@@ -365,6 +387,12 @@ def _terminate(running: Running) -> None:
         os.kill(target, signal.SIGTERM)  # type: ignore[arg-type]
 
 
+def _ping(sock: Path) -> None:
+    from kit.sandbox.probe import programs
+
+    programs(sock)
+
+
 def _read_child_pid(fd: int) -> int | None:
     with os.fdopen(fd, "rb") as info:
         data = info.read()
@@ -398,7 +426,9 @@ async def serve(layout: Layout) -> None:
         loop.add_signal_handler(sig, platform.stop.set)
     await platform.restore()
     layout.pidfile.write_text(f"{os.getpid()}\n")
+    health = asyncio.create_task(platform.monitor())
     await platform.stop.wait()
+    health.cancel()
     server.close()
     await platform.shutdown()
     with contextlib.suppress(FileNotFoundError):

@@ -1,0 +1,168 @@
+"""The MkDocs hook of the docs site (``hooks:`` in ``mkdocs.yml``).
+
+At build time it adds pages made from the kit's live code (the terms table, the
+command line reference, one page per verifier rule, the API index), puts the
+stored notebooks from ``notebooks/`` into the site for mkdocs-jupyter to render,
+expands the nav entries that stand for those page families, and fills the
+``<!-- live: NAME -->`` markers with real ``dotkit`` output. Nothing is written
+to ``docs/``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page as MkPage
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # MkDocs loads this file by path, not as part of a package
+    sys.path.insert(0, str(ROOT))
+
+from docs_hooks import live, pages  # noqa: E402
+from kit.cli import cli  # noqa: E402
+from kit.terms import TERMS  # noqa: E402
+from kit.verify.catalog import CATEGORIES, all_rules  # noqa: E402
+
+NOTEBOOKS = ROOT / "notebooks"
+
+# The modules of the API reference: the pure core, the verifier, and the sandbox's
+# file renderers. mkdocstrings reads each one from the code.
+API_MODULES = (
+    "kit.terms",
+    "kit.naming",
+    "kit.jsonpos",
+    "kit.torque",
+    "kit.convert",
+    "kit.render",
+    "kit.codeports",
+    "kit.jsanalysis",
+    "kit.jsfix",
+    "kit.report",
+    "kit.findings",
+    "kit.errors",
+    "kit.verify",
+    "kit.verify.model",
+    "kit.verify.catalog",
+    "kit.verify.runner",
+    "kit.verify.buildfile",
+    "kit.verify.supervisor",
+    "kit.verify.code",
+    "kit.verify.project",
+    "kit.verify.output",
+    "kit.verify.yamlpos",
+    "kit.sandbox.envfile",
+    "kit.sandbox.supconf",
+)
+
+_LIVE_MARKER = re.compile(r"^(?P<indent>[ \t]*)<!-- live: (?P<name>[a-z0-9-]+) -->[ \t]*$", re.M)
+# Sphinx roles in the kit's docstrings (":func:`main`"): mkdocstrings shows them as text.
+_SPHINX_ROLE = re.compile(r":(?:func|mod|class|meth|attr|data|exc|obj):(<code>)~?")
+
+_state: dict[str, Any] = {}
+
+
+def _generated() -> list[pages.Page]:
+    notebooks = [pages.read_notebook(p) for p in sorted(NOTEBOOKS.glob("*.ipynb"))]
+    _state["notebooks"] = notebooks
+    return [
+        pages.terms_page(TERMS),
+        pages.cli_page(cli),
+        *pages.rule_pages(all_rules(), CATEGORIES),
+        *pages.api_pages(API_MODULES),
+        pages.notebooks_index(notebooks),
+    ]
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    _state.clear()
+    _state["pages"] = _generated()
+    _state["live"] = live.Live()
+    rules = all_rules()
+    families: dict[str, list[Any]] = {
+        "rules/index.md": [
+            "rules/index.md",
+            *(
+                {
+                    f"{category.capitalize()} rules": [
+                        {r.slug: pages.rule_path(r)} for r in rules if r.category == category
+                    ]
+                }
+                for category in CATEGORIES
+                if any(r.category == category for r in rules)
+            ),
+        ],
+        "notebooks/index.md": [
+            "notebooks/index.md",
+            *({n.title: f"notebooks/{n.path.name}"} for n in _state["notebooks"]),
+        ],
+        "api/index.md": ["api/index.md", *({m: f"api/{m}.md"} for m in API_MODULES)],
+    }
+    config.nav = _expand(config.nav, families)
+    return config
+
+
+def _expand(item: Any, families: dict[str, list[Any]]) -> Any:
+    """The nav with each family's index entry turned into a section of its pages."""
+    if isinstance(item, list):
+        return [_expand(i, families) for i in item]
+    if isinstance(item, dict):
+        return {k: _expand(v, families) for k, v in item.items()}
+    if isinstance(item, str) and item in families:
+        return families[item]
+    return item
+
+
+@event_priority(50)  # before mkdocs-jupyter, which must see the notebooks
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    for page in _state["pages"]:
+        if files.get_file_from_path(page.path) is not None:
+            raise PluginError(
+                f"docs/{page.path} exists, but that page is generated at build time; remove it"
+            )
+        files.append(File.generated(config, page.path, content=page.content))
+    # A notebook is a real file whose source folder is the repository, so it lands at
+    # notebooks/NAME/ in the site. (mkdocs-jupyter cannot read File.generated files.)
+    for notebook in _state["notebooks"]:
+        files.append(
+            File(
+                notebook.path.relative_to(ROOT).as_posix(),
+                src_dir=str(ROOT),
+                dest_dir=config.site_dir,
+                use_directory_urls=config.use_directory_urls,
+            )
+        )
+    return files
+
+
+def on_page_markdown(markdown: str, page: MkPage, config: MkDocsConfig, files: Files) -> str:
+    snippets = _state["live"].snippets()
+
+    def fill(match: re.Match[str]) -> str:
+        name, indent = match["name"], match["indent"]
+        if name not in snippets:
+            raise PluginError(f"{page.file.src_uri}: no live output named {name!r}")
+        try:
+            block = snippets[name]()
+        except live.LiveError as exc:
+            raise PluginError(f"{page.file.src_uri}: {exc}") from None
+        return "\n".join(indent + line if line else line for line in block.splitlines())
+
+    return _LIVE_MARKER.sub(fill, markdown)
+
+
+def on_page_content(html: str, page: MkPage, config: MkDocsConfig, files: Files) -> str:
+    if page.file.src_uri.startswith("api/"):
+        return _SPHINX_ROLE.sub(r"\1", html)
+    return html
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    if "live" in _state:
+        _state["live"].close()
