@@ -429,6 +429,8 @@ async def serve(layout: Layout) -> None:
     health = asyncio.create_task(platform.monitor())
     await platform.stop.wait()
     health.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await health
     server.close()
     await platform.shutdown()
     with contextlib.suppress(FileNotFoundError):

@@ -17,6 +17,7 @@ import contextlib
 import itertools
 import os
 import socket
+import sys
 import threading
 from collections.abc import Callable, Coroutine, Sequence
 from functools import partial
@@ -29,14 +30,13 @@ _NETNS_LOCK = threading.Lock()
 
 
 def run_loop(main: Coroutine[Any, Any, None]) -> None:
-    """Run ``main`` on uvloop where it is installed: the router and relays copy a lot
-    of small messages, and uvloop's event loop does that several times faster."""
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(main)
-        return
-    uvloop.run(main)
+    """Run ``main`` on asyncio's own event loop.
+
+    uvloop was tried for its speed and dropped: under a push with hundreds of new
+    connections a second, sockets handed to it with ``create_connection(sock=...)``
+    ended in "file descriptor used by another transport" and a crash.
+    """
+    asyncio.run(main)
 
 
 def parse_endpoint(spec: str) -> tuple[str, str, int]:
@@ -184,6 +184,7 @@ class Route:
         self.active: dict[str, int] = {}
         self.connections = 0
         self.failed = 0
+        self.last_error = "no backends"
         self._tasks: set[asyncio.Task[None]] = set()
 
     def set_backends(self, backends: Sequence[str]) -> None:
@@ -221,7 +222,8 @@ class Route:
             try:
                 spec = self.resolve(backend) if self.resolve else backend
                 await asyncio.wait_for(_connect(spec, partial(_same, back)), CONNECT_TIMEOUT)
-            except (OSError, TimeoutError, ValueError):
+            except (OSError, TimeoutError, ValueError) as exc:
+                self.last_error = f"{backend}: {type(exc).__name__}: {exc}"
                 continue
             self.active[backend] = self.active.get(backend, 0) + 1
             back.link(front)
@@ -230,6 +232,7 @@ class Route:
                 back.transport.close()
             return
         self.failed += 1
+        print(f"router: no backend answered ({self.last_error})", file=sys.stderr, flush=True)
         if front.transport is not None:
             front.transport.close()
 
