@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import configparser
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -179,5 +180,7 @@ def test_route_retries_the_next_backend_and_counts_failures(tmp_path: Path) -> N
         assert set(replies) == {b"pong"}
         return lost, route.failed, route.connections
 
-    lost, failed, connections = asyncio.run(scenario())
+    # A thread of its own: another test module may leave an event loop running here.
+    with ThreadPoolExecutor(1) as pool:
+        lost, failed, connections = pool.submit(asyncio.run, scenario()).result()
     assert (lost, failed, connections) == (b"", 1, 5)
