@@ -357,8 +357,8 @@ class Platform:
                     reply = {"error": f"{type(exc).__name__}: {exc}"}
                 writer.write(json.dumps(reply).encode() + b"\n")
                 await writer.drain()
-        except ConnectionError:
-            pass
+        except (ConnectionError, asyncio.CancelledError):
+            pass  # the client went away, or the platform process is shutting down
         finally:
             writer.close()
 
