@@ -22,22 +22,8 @@ GUIDE_APP = "sample_apps/nodesocket-guide"
 
 # The build file the porting guide prints, with its indentation as the guide has it:
 # `approot:` sits two columns deeper than `type:`, so YAML reads it as part of the
-# value of `type` and the file does not parse.
-GUIDE_EXAMPLE = """\
-gear1:
-  type: nodejs
-    approot: Gear1
-  config:
-    node_version: v0.8.x
-  environment:
-    MONGO_HOST: pearl.mongohq.com
-    MONGO_PORT: 28936
-gear2:
-  type: nodejs
-  approot: Gear2
-  config:
-    node_version: v0.8.x
-"""
+# value of `type` and the file does not parse. One copy, shared with the tests.
+GUIDE_EXAMPLE = (ROOT / "sample_apps" / "guide-examples" / "dotcloud.yml").read_text()
 GUIDE_EXAMPLE_FIXED = GUIDE_EXAMPLE.replace("    approot: Gear1", "  approot: Gear1")
 
 

@@ -12,21 +12,9 @@ from hypothesis import strategies as st
 
 from kit.verify.buildfile import RULES, check_build_file, schema
 
-GUIDE_EXAMPLE = """\
-gear1:
-  type: nodejs
-    approot: Gear1
-  config:
-    node_version: v0.8.x
-  environment:
-    MONGO_HOST: pearl.mongohq.com
-    MONGO_PORT: 28936
-gear2:
-  type: nodejs
-  approot: Gear2
-  config:
-    node_version: v0.8.x
-"""
+GUIDE_EXAMPLE = (
+    Path(__file__).resolve().parent.parent / "sample_apps" / "guide-examples" / "dotcloud.yml"
+).read_text()
 
 BOMB = "\n".join(
     [f"a0: &a0 [{', '.join(['lol'] * 9)}]"]
