@@ -184,3 +184,25 @@ def test_route_retries_the_next_backend_and_counts_failures(tmp_path: Path) -> N
     with ThreadPoolExecutor(1) as pool:
         lost, failed, connections = pool.submit(asyncio.run, scenario()).result()
     assert (lost, failed, connections) == (b"", 1, 5)
+
+
+def test_scaled_tcp_services_get_one_endpoint_per_instance() -> None:
+    chat = _svc("chat", ports={"irc": "tcp"})
+    env = envfile.environment(
+        app="demo",
+        services=[chat],
+        service=chat,
+        instance=1,
+        tcp_ports={"chat.irc": 42800},
+        counts={"chat": 2},
+    )
+    assert env["DOTCLOUD_SERVICE_ID"] == "1"
+    assert env["DOTCLOUD_CHAT_IRC_HOST"] == "chat.demo.sandbox"
+    assert env["DOTCLOUD_CHAT_IRC_HOST_0"] == "chat-0.demo.sandbox"
+    assert env["DOTCLOUD_CHAT_IRC_HOST_1"] == "chat-1.demo.sandbox"
+    assert env["DOTCLOUD_CHAT_IRC_URL_1"] == "tcp://chat-1.demo.sandbox:42800"
+    assert env["PORT_IRC"] == env["PORT_IRC_0"] == env["PORT_IRC_1"] == "42800"
+    routes = [
+        ep.route for ep in envfile.endpoints("demo", [chat], {"chat.irc": 42800}, {"chat": 2})
+    ]
+    assert routes == ["chat.http", "chat.irc", "chat.irc.0", "chat.irc.1"]

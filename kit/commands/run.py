@@ -56,14 +56,21 @@ def _exec(ctx: click.Context, spec: str, command: str, *, interactive: bool) -> 
 def run_command(ctx: click.Context, service: str, command: tuple[str, ...]) -> int:
     """Run COMMAND in the container of SERVICE[.N], from /home/dotcloud.
 
-    Put -- before a command that has options of its own:
+    Put -- before a command that has options of its own. One quoted argument
+    is run as a shell command line; several are passed as they are.
 
     \b
       dotkit run www -- pwd
       dotkit run www -- cat environment.json
       dotkit run www.1 -- ls -la data
+      dotkit run www -- "ls current | wc -l"
     """
-    return _exec(ctx, service, " ".join(command), interactive=False)
+    import shlex
+
+    # One argument is a shell command line ("ls | wc -l"); several are an argv,
+    # quoted so that each reaches the program as it was typed.
+    line = command[0] if len(command) == 1 else shlex.join(command)
+    return _exec(ctx, service, line, interactive=False)
 
 
 @click.command("ssh")

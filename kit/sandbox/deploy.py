@@ -172,6 +172,7 @@ class Push:
         self.backend = backend_name()
         self.started: list[ContainerSpec] = []
         self.passwords: dict[str, str] = {}
+        self.counts: dict[str, int] = {}
         # ~/data moved out of old containers: (old spec, new home), to put back on failure.
         self.moved: list[tuple[ContainerSpec, Path]] = []
         self.down_since: dict[str, float] = {}
@@ -273,6 +274,8 @@ class Push:
             passwords.setdefault(svc.name, secrets.token_urlsafe(18))
         save_app(self.layout, self.data)
         self.passwords = dict(passwords)
+        scale = self.data.get("scale", {})
+        self.counts = {s.name: int(scale.get(s.name) or s.instances) for s in code}
         kept: dict[str, list[str]] = {}
         for svc in stores:
             kept[svc.name] = [self._ensure_store(svc, services, tcp_ports)]
@@ -588,6 +591,7 @@ class Push:
             tcp_ports=tcp_ports,
             app_env=self.data.get("env", {}),
             passwords=self.passwords,
+            counts=self.counts,
         )
         (home / "environment.json").write_text(json.dumps(env, indent=4, sort_keys=True) + "\n")
         (home / "environment.yml").write_text(envfile.environment_yml(env))
@@ -597,8 +601,8 @@ class Push:
         sockets.mkdir(parents=True)
         self.layout.service_sockets(self.app.name).mkdir(parents=True, exist_ok=True)
         peers = [
-            Peer(ep.host, ep.ip, ep.port, f"{ep.service}.{ep.name}.sock")
-            for ep in envfile.endpoints(self.app.name, services, tcp_ports)
+            Peer(ep.host, ep.ip, ep.port, f"{ep.route}.sock")
+            for ep in envfile.endpoints(self.app.name, services, tcp_ports, self.counts)
             if ep.service != svc.name
         ]
         spec = ContainerSpec(
@@ -688,6 +692,16 @@ class Push:
                 listen=[f"unix:{services_dir}/{svc.name}.{name}.sock"],
                 backends=[f"container:{s.cid}:{s.tcp_ports[name]}" for s in specs],
             )
+            if len(specs) > 1:  # and one endpoint per instance: TCP is not balanced
+                for s in specs:
+                    route = f"{svc.name}.{name}.{s.instance}"
+                    client.call(
+                        "route",
+                        app=self.app.name,
+                        name=route,
+                        listen=[f"unix:{services_dir}/{route}.sock"],
+                        backends=[f"container:{s.cid}:{s.tcp_ports[name]}"],
+                    )
         for spec in specs:
             self.log(
                 f"Successfully deployed build revision {self.record['revision']}",

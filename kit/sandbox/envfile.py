@@ -29,6 +29,13 @@ class Endpoint(NamedTuple):
     host: str
     ip: str  # the loopback address the host name maps to inside other containers
     port: int  # the port clients connect to (80 for http)
+    instance: int | None = None  # set for the per-instance endpoints of a scaled service
+
+    @property
+    def route(self) -> str:
+        """The router's name for this endpoint (and its socket's file name, minus .sock)."""
+        base = f"{self.service}.{self.name}"
+        return base if self.instance is None else f"{base}.{self.instance}"
 
 
 def port_names(service: Service) -> list[str]:
@@ -41,19 +48,41 @@ def port_names(service: Service) -> list[str]:
 
 
 def endpoints(
-    app: str, services: Sequence[Service], tcp_ports: Mapping[str, int]
+    app: str,
+    services: Sequence[Service],
+    tcp_ports: Mapping[str, int],
+    counts: Mapping[str, int] | None = None,
 ) -> list[Endpoint]:
-    """Every endpoint of the app, with a fixed loopback address per service."""
+    """Every endpoint of the app, with a fixed loopback address per service.
+
+    TCP ports are not balanced across instances: a scaled service also gets one
+    endpoint per instance (``SERVICE-N.APP.sandbox``), as the platform gave each
+    instance its own ports.
+    """
     out = []
     for index, svc in enumerate(services, start=2):
         host = service_host(svc.name, app)
         ip = f"127.0.10.{index}"
         if svc.is_code:
             out.append(Endpoint(svc.name, "http", host, ip, 80))
+        count = (counts or {}).get(svc.name, 1)
         for name in port_names(svc):
             key = f"{svc.name}.{name}"
-            if key in tcp_ports:
-                out.append(Endpoint(svc.name, name, host, ip, tcp_ports[key]))
+            if key not in tcp_ports:
+                continue
+            out.append(Endpoint(svc.name, name, host, ip, tcp_ports[key]))
+            if count > 1:
+                for n in range(count):
+                    out.append(
+                        Endpoint(
+                            svc.name,
+                            name,
+                            service_host(f"{svc.name}-{n}", app),
+                            f"127.0.{11 + n}.{index}",
+                            tcp_ports[key],
+                            n,
+                        )
+                    )
     return out
 
 
@@ -66,8 +95,13 @@ def environment(
     tcp_ports: Mapping[str, int],
     app_env: Mapping[str, str] | None = None,
     passwords: Mapping[str, str] | None = None,
+    counts: Mapping[str, int] | None = None,
 ) -> dict[str, str]:
-    """The flat environment of ``service`` instance ``instance``."""
+    """The flat environment of ``service`` instance ``instance``.
+
+    For a scaled service with TCP ports, each instance's endpoint also appears
+    with the suffix ``_N``; the unsuffixed keys keep pointing at the balanced one.
+    """
     passwords = passwords or {}
     types = {s.name: s.type for s in services}
     env: dict[str, str] = {
@@ -76,8 +110,13 @@ def environment(
         "DOTCLOUD_SERVICE_NAME": service.name,
         "DOTCLOUD_SERVICE_ID": str(instance),
     }
-    for ep in endpoints(app, services, tcp_ports):
+    for ep in endpoints(app, services, tcp_ports, counts):
         prefix = f"DOTCLOUD_{ep.service.upper()}_{ep.name.upper()}"
+        if ep.instance is not None:
+            env[f"{prefix}_HOST_{ep.instance}"] = ep.host
+            env[f"{prefix}_PORT_{ep.instance}"] = str(ep.port)
+            env[f"{prefix}_URL_{ep.instance}"] = f"tcp://{ep.host}:{ep.port}"
+            continue
         env[f"{prefix}_HOST"] = ep.host
         if ep.name == "http":
             env[f"{prefix}_URL"] = f"http://{ep.host}/"
@@ -89,8 +128,13 @@ def environment(
             env[f"{prefix}_URL"] = url(types[ep.service], ep.host, ep.port, passwords[ep.service])
         else:
             env[f"{prefix}_URL"] = f"tcp://{ep.host}:{ep.port}"
+    count = (counts or {}).get(service.name, 1)
     for name in port_names(service):
-        env[f"PORT_{name.upper()}"] = str(tcp_ports[f"{service.name}.{name}"])
+        port = str(tcp_ports[f"{service.name}.{name}"])
+        env[f"PORT_{name.upper()}"] = port
+        if count > 1:
+            for n in range(count):
+                env[f"PORT_{name.upper()}_{n}"] = port
     env.update(service.environment)
     env.update(app_env or {})
     return env

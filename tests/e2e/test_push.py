@@ -147,7 +147,7 @@ def test_containers_are_isolated(sandbox: Sandbox, tmp_path: Path) -> None:
         " c.on('error', function (e) { console.log(h + ' -> ' + e.code); }); c.on('close', cb); }"
         "go('localhost', function () { go(process.argv[2], function () {}); });"
     )
-    out = sandbox.dotkit("run", "front", "--", "node", "-e", json.dumps(probe), port, host, cwd=app)
+    out = sandbox.dotkit("run", "front", "--", "node", "-e", probe, port, host, cwd=app)
     assert out.out.splitlines() == ["localhost -> ECONNREFUSED", f"{host} -> echo from echo"], (
         out.text
     )
@@ -157,7 +157,7 @@ def test_containers_are_isolated(sandbox: Sandbox, tmp_path: Path) -> None:
     assert "No such file or directory" in look.text
     assert "dotcloud" in look.out
     http = sandbox.dotkit("run", "echo", "--", "node", "-e",
-                          json.dumps("require('http').get('http://front.iso.sandbox/', function (r) { r.on('data', function (d) { console.log(String(d)); }); });"),
+                          "require('http').get('http://front.iso.sandbox/', function (r) { r.on('data', function (d) { console.log(String(d)); }); });",
                           cwd=app)  # fmt: skip
     assert http.out == "front\n", http.text
     sandbox.dotkit("-y", "destroy", cwd=app)
