@@ -40,6 +40,7 @@ from kit.commands.manage import (
     scale_command,
 )
 from kit.commands.push import push_command
+from kit.commands.repro import repro_command
 from kit.commands.rules import rules_command
 from kit.commands.run import run_command, ssh_command
 from kit.commands.terms import terms_command
@@ -102,6 +103,7 @@ for _command in (
     ssh_command,
     destroy_command,
     doctor_command,
+    repro_command,
 ):
     cli.add_command(_command)
 

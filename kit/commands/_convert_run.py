@@ -19,7 +19,7 @@ from kit.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, InputError, UsageEr
 from kit.report import render_diff, render_error_json, render_json, render_text
 
 
-def _gear_inputs(src: Path, files: list[str]) -> list[GearInput]:
+def gear_inputs(src: Path, files: list[str]) -> list[GearInput]:
     by_top: dict[str, list[str]] = {}
     for f in files:
         top, sep, rest = f.partition("/")
@@ -72,7 +72,7 @@ def run_convert(
     options = Options(node_version=node_version, fix=fix, source_name=src.resolve().name)
     try:
         conversion = convert_app(
-            _gear_inputs(src, files),
+            gear_inputs(src, files),
             options,
             root_label=label,
             root_has_build_file=BUILD_FILE in files,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import click
@@ -84,59 +83,17 @@ def list_command() -> int:
 @click.pass_context
 def destroy_command(ctx: click.Context, service: str | None) -> int:
     """Destroy the application (or one SERVICE of it): containers, builds and data."""
-    from kit.sandbox.client import connect
-    from kit.sandbox.state import load_app, save_app
+    from kit.sandbox.destroy import destroy_app, destroy_service
 
     name = chosen_app(ctx)
     what = f'the service "{service}" of "{name}"' if service else f'the application "{name}"'
     if not confirm(ctx, f"Destroy {what}?", default=False, safe_without_terminal=False):
         click.echo("Cancelled.")
         return 1
-    lay = layout()
-    app = lay.app(name)
-    client = connect(lay, start=False)
     if service:
-        data = load_app(lay, name)
-        cids = data.get("containers", {}).pop(service, None)
-        if cids is None:
-            raise UsageError(f'"{name}" has no service "{service}"')
-        for cid in cids:
-            if client is not None:
-                client.call("stop", cid=cid)
-            shutil.rmtree(app.container(cid), ignore_errors=True)
-            shutil.rmtree(lay.container_sockets(name, cid), ignore_errors=True)
-        if client is not None:
-            for route in list(client.call("status", app=name)["routes"]):
-                if route.split(".")[0] == service:
-                    client.call("unroute", app=name, name=route)
-        data.get("http_ports", {}).pop(service, None)
-        save_app(lay, data)
-        shutil.rmtree(app.build_dir(service), ignore_errors=True)
+        destroy_service(layout(), name, service)
         click.echo(f'Destroyed the service "{service}" of "{name}".')
     else:
-        if client is not None:
-            idle = client.call("forget", app=name)["idle"]
-            if idle:
-                client.call("shutdown")
-                client.close()
-                client = None
-                _wait_stopped(lay)
-        shutil.rmtree(app.root, ignore_errors=True)
-        shutil.rmtree(lay.runtime / name, ignore_errors=True)
+        destroy_app(layout(), name)
         click.echo(f'Destroyed the application "{name}".')
-    if client is not None:
-        client.close()
     return 0
-
-
-def _wait_stopped(lay: object, timeout: float = 20.0) -> None:
-    """Return once the platform process has exited (it holds its lock until then)."""
-    import time
-
-    from kit.sandbox.client import running
-    from kit.sandbox.layout import Layout
-
-    assert isinstance(lay, Layout)
-    deadline = time.monotonic() + timeout
-    while running(lay) and time.monotonic() < deadline:
-        time.sleep(0.02)

@@ -12,6 +12,7 @@ killed, its containers go with it.
 import asyncio
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -51,6 +52,7 @@ class RouteEntry:
 class Platform:
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
+        # "app/cid": container ids are only unique within an app ("www.0-d1" in each).
         self.containers: dict[str, Running] = {}
         self.routes: dict[str, RouteEntry] = {}  # "app/name" -> entry
         self.stop = asyncio.Event()
@@ -64,8 +66,8 @@ class Platform:
     def _save(self, app: str) -> None:
         data = {
             "containers": {
-                cid: json.loads(r.spec.to_json())
-                for cid, r in self.containers.items()
+                r.spec.cid: json.loads(r.spec.to_json())
+                for r in self.containers.values()
                 if r.spec.app == app and r.wanted
             },
             "routes": {
@@ -155,7 +157,7 @@ class Platform:
             os.close(info_r)
         running.started = time.time()
         running.exited.clear()
-        self.containers[spec.cid] = running
+        self.containers[f"{spec.app}/{spec.cid}"] = running
         task = asyncio.create_task(self._watch(running))
         self.watchers.add(task)
         task.add_done_callback(self.watchers.discard)
@@ -175,9 +177,9 @@ class Platform:
 
     async def op_start(self, spec: str) -> dict[str, Any]:
         parsed = ContainerSpec.from_json(spec)
-        old = self.containers.get(parsed.cid)
+        old = self.containers.get(f"{parsed.app}/{parsed.cid}")
         if old is not None and old.wanted:
-            await self.op_stop(cid=parsed.cid)
+            await self.op_stop(cid=parsed.cid, app=parsed.app)
         running = Running(parsed)
         await self._launch(running)
         self._save(parsed.app)
@@ -186,8 +188,17 @@ class Platform:
             "child_pid": running.child_pid,
         }
 
-    async def op_stop(self, cid: str, timeout: float = 10.0) -> dict[str, Any]:
-        running = self.containers.pop(cid, None)
+    def _key(self, cid: str, app: str | None) -> str:
+        """The registry's key for ``cid``; without ``app``, the only container of that id."""
+        if app is not None:
+            return f"{app}/{cid}"
+        found = [key for key in self.containers if key.split("/", 1)[1] == cid]
+        return found[0] if len(found) == 1 else f"?/{cid}"
+
+    async def op_stop(
+        self, cid: str, app: str | None = None, timeout: float = 10.0
+    ) -> dict[str, Any]:
+        running = self.containers.pop(self._key(cid, app), None)
         if running is None:
             return {"stopped": False}
         running.wanted = False
@@ -208,21 +219,21 @@ class Platform:
         self._save(running.spec.app)
         return {"stopped": True}
 
-    async def op_kill(self, cid: str) -> dict[str, Any]:
+    async def op_kill(self, cid: str, app: str | None = None) -> dict[str, Any]:
         """Kill a container's process tree without warning (tests of recovery use it)."""
-        running = self.containers.get(cid)
+        running = self.containers.get(self._key(cid, app))
         if running is None or running.process is None:
             return {"killed": False}
         with contextlib.suppress(ProcessLookupError):
             running.process.kill()
         return {"killed": True}
 
-    def resolve(self, backend: str) -> str:
-        """``container:CID:PORT`` to where that port can be reached right now."""
+    def resolve(self, backend: str, app: str | None = None) -> str:
+        """``container:CID:PORT`` (of ``app``) to where that port can be reached right now."""
         if not backend.startswith("container:"):
             return backend
         _, cid, port = backend.split(":")
-        running = self.containers.get(cid)
+        running = self.containers.get(self._key(cid, app))
         if running is None:
             raise ValueError(f"no container {cid}")
         if running.spec.backend == "bwrap" and running.child_pid:
@@ -240,7 +251,7 @@ class Platform:
             if entry is not None:
                 for server in entry.servers:
                     server.close()
-            entry = RouteEntry(listen, self.resolve)
+            entry = RouteEntry(listen, functools.partial(self.resolve, app=app))
             for spec in listen:
                 entry.servers.append(await _listen_retry(spec, entry.route))
             self.routes[key] = entry
@@ -275,7 +286,7 @@ class Platform:
         async def retire() -> None:
             await self.op_drain(app=app, name=name, backends=backends)
             for cid in cids:
-                await self.op_stop(cid=cid)
+                await self.op_stop(cid=cid, app=app)
             for path in remove:
                 await asyncio.to_thread(shutil.rmtree, path, True)
 
@@ -291,7 +302,7 @@ class Platform:
 
     async def op_status(self, app: str | None = None) -> dict[str, Any]:
         containers = {
-            cid: {
+            r.spec.cid: {
                 "service": r.spec.service,
                 "instance": r.spec.instance,
                 "alive": r.process is not None and r.process.returncode is None,
@@ -301,7 +312,7 @@ class Platform:
                 "restarts": r.restarts,
                 "backend": r.spec.backend,
             }
-            for cid, r in self.containers.items()
+            for r in self.containers.values()
             if app is None or r.spec.app == app
         }
         routes = {
@@ -318,8 +329,8 @@ class Platform:
 
     async def op_forget(self, app: str) -> dict[str, Any]:
         """Stop everything of ``app`` (destroy)."""
-        for cid in [c for c, r in self.containers.items() if r.spec.app == app]:
-            await self.op_stop(cid=cid)
+        for cid in [r.spec.cid for r in self.containers.values() if r.spec.app == app]:
+            await self.op_stop(cid=cid, app=app)
         for key in [k for k in self.routes if k.split("/", 1)[0] == app]:
             await self.op_unroute(app=app, name=key.split("/", 1)[1])
         return {"idle": not self.containers and not self.routes}

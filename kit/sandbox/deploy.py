@@ -440,7 +440,7 @@ class Push:
             "~/data found: stopping the old container to move it (this push has downtime)", who
         )
         self.down_since.setdefault(spec.service, time.monotonic())
-        self._platform().call("stop", cid=old_cid)
+        self._platform().call("stop", cid=old_cid, app=self.app.name)
         target = Path(spec.home) / "data"
         if target.exists():
             shutil.rmtree(target)  # the old container's data wins, as on the platform
@@ -546,7 +546,7 @@ class Push:
                 log_dir=home / ".dotkit" / "log", netns=self.backend == "bwrap",
             )  # fmt: skip
         except NotReady as exc:
-            self._platform().call("stop", cid=cid)
+            self._platform().call("stop", cid=cid, app=self.app.name)
             raise PushFailed(
                 f"the {svc.type} service {svc.name} did not start: {exc.message}"
                 + (f"\nLast log lines:\n{exc.log_tail}" if exc.log_tail else "")
@@ -740,7 +740,7 @@ class Push:
             client = self._platform() if self.started else None
             for spec in self.started:
                 if client is not None:
-                    client.call("stop", cid=spec.cid)
+                    client.call("stop", cid=spec.cid, app=self.app.name)
             for old_spec, moved in self.moved:
                 # The data goes back where it came from and the old container runs again.
                 moved.rename(Path(old_spec.home) / "data")
@@ -787,7 +787,7 @@ def cleanup_stale(layout: Layout, app_name: str) -> list[str]:
         with client:
             for home in app.containers.iterdir():
                 if home.name not in current:
-                    client.call("stop", cid=home.name)
+                    client.call("stop", cid=home.name, app=app_name)
                     shutil.rmtree(home, ignore_errors=True)
                     shutil.rmtree(layout.container_sockets(app_name, home.name), ignore_errors=True)
     return cleaned
