@@ -63,6 +63,7 @@ def cli(ctx: click.Context, application: str | None, assume_yes: bool) -> None:
       dotkit convert APP --dry-run      see the files it would write, as a diff
       dotkit verify OUT                 check a dotCloud app against the platform's rules
       dotkit rules                      the rules verify checks, and why
+      dotkit repro APP_OR_ARCHIVE       support: reproduce a customer's app, one bundle
 
     \b
     The local sandbox, like the dotcloud CLI:
