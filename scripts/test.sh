@@ -23,4 +23,5 @@ step "ruff check" .venv/bin/ruff check kit tests benchmarks testing docs_hooks
 step "ruff format --check" .venv/bin/ruff format --check kit tests benchmarks testing docs_hooks
 step "mypy kit" .venv/bin/mypy kit
 step "pytest" .venv/bin/pytest -p no:cacheprovider "$@"
+step "notebooks (nbval)" scripts/notebooks.sh
 exit $status
