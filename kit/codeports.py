@@ -41,6 +41,8 @@ def _call_text(listen: ListenCall) -> str:
 def _tcp_problem(listen: ListenCall) -> str | None:
     if listen.port.env_name == TCP_PORT_ENV:
         return None
+    if listen.port.kind in ("computed", "missing"):
+        return None  # worked out at run time (from environment.json, say): nothing to judge
     return (
         f"the TCP server calls {_call_text(listen)}, but on dotCloud the platform assigns "
         f"a TCP port: read it from process.env.{TCP_PORT_ENV} or "

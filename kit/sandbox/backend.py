@@ -128,16 +128,17 @@ def bwrap_argv(spec: ContainerSpec, command: Sequence[str], *, netns: bool = Tru
         argv += ["--ro-bind", str(hosts), "/etc/hosts"]
     if netns:
         argv += ["--unshare-net", "--cap-add", "CAP_NET_ADMIN"]
-    argv += ["--unshare-pid", "--die-with-parent", "--chdir", HOME]
+    # A procfs of the container's own PID namespace: `ps` inside shows only its processes.
+    argv += ["--unshare-pid", "--proc", "/proc", "--die-with-parent", "--chdir", HOME]
     argv += ["--setenv", "HOME", HOME]
     return [*argv, "--", *command]
 
 
 def hosts_file(spec: ContainerSpec) -> str:
     lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"]
-    own = {p.host for p in spec.peers if p.socket.startswith(f"{spec.service}.")}
     lines += [f"{p.ip}\t{p.host}" for p in {p.host: p for p in spec.peers}.values()]
-    lines += [f"127.0.0.1\t{host}" for host in own]
+    if spec.app:  # the service's own name is the container itself
+        lines.append(f"127.0.0.1\t{spec.service}.{spec.app}.sandbox")
     return "\n".join(lines) + "\n"
 
 

@@ -98,7 +98,7 @@ def push_lock(app: AppLayout) -> Iterator[None]:
         yield
 
 
-def upload(source: Path, app: AppLayout, *, git: bool) -> tuple[str, Path, list[str]]:
+def upload(source: Path, app: AppLayout, *, git: bool) -> tuple[str, Path, list[str], list[str]]:
     """Copy the app as the platform's uploader would; the revision name and its folder."""
     if git:
         head = run(["git", "-C", str(source), "rev-parse", "--short=7", "HEAD"]).stdout.strip()
@@ -123,8 +123,24 @@ def upload(source: Path, app: AppLayout, *, git: bool) -> tuple[str, Path, list[
                 target.symlink_to(src.readlink())
             else:
                 shutil.copy2(src, target)
+    dropped = _drop_unsafe_links(dest)
     files = list_app_files(dest, ignore_files=())
-    return rev, dest, files
+    return rev, dest, files, dropped
+
+
+def _drop_unsafe_links(root: Path) -> list[str]:
+    """Remove links that are absolute or climb out of the tree, as the uploader's
+    ``rsync --safe-links`` left them out; the names removed."""
+    dropped = []
+    for path in sorted(root.rglob("*")):
+        if not path.is_symlink():
+            continue
+        target = path.readlink()
+        inside = (path.parent / target).resolve().is_relative_to(root.resolve())
+        if target.is_absolute() or not inside:
+            path.unlink()
+            dropped.append(path.relative_to(root).as_posix())
+    return dropped
 
 
 def _findings_text(findings: list[Finding]) -> str:
@@ -238,10 +254,15 @@ class Push:
             assert source is not None
             if not (source / "dotcloud.yml").is_file():
                 raise PushFailed(f"no dotcloud.yml in {source}; push from the app's root folder")
-            rev, rev_dir, files = upload(source, self.app, git=git)
+            rev, rev_dir, files, dropped = upload(source, self.app, git=git)
             self.record["revision"] = rev
             self._save_record()
             self.log(f'Pushed {len(files)} files from "{source}" as revision {rev}')
+            if dropped:
+                self.log(
+                    f"Left out {len(dropped)} link(s) pointing outside the app, as the "
+                    f"platform's uploader did: {', '.join(dropped[:5])}"
+                )
         services, findings = check_build_file(rev_dir, files)
         errors = [f for f in findings if f.severity == "error"]
         if errors:

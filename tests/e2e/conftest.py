@@ -78,6 +78,16 @@ class Sandbox:
                 found.append(f"{proc.name}: {cmd}")
         return found
 
+    def leftovers(self, timeout: float = 5.0) -> list[str]:
+        """Processes of this sandbox still alive after up to ``timeout`` seconds.
+
+        A process killed a moment ago can take a few milliseconds to vanish from /proc.
+        """
+        deadline = time.monotonic() + timeout
+        while (found := self.processes()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return found
+
     def shutdown(self) -> None:
         pid = self.platform_pid()
         if pid:

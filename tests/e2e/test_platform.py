@@ -234,4 +234,4 @@ def test_faults_are_recovered(sandbox: Sandbox, tmp_path: Path) -> None:
     assert sandbox.dotkit("dlist", cwd=app).out.splitlines()[-1].endswith(" failed")
     assert not any("sleep 30" in p for p in sandbox.processes())
     sandbox.dotkit("-y", "destroy", cwd=app)
-    assert sandbox.processes() == []
+    assert sandbox.leftovers() == []

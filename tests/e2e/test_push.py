@@ -64,7 +64,7 @@ def test_guide_sample_pushed_and_answering(sandbox: Sandbox, tmp_path: Path) -> 
 
     destroy = sandbox.dotkit("-y", "destroy", cwd=app)
     assert destroy.code == 0, destroy.text
-    assert sandbox.processes() == []
+    assert sandbox.leftovers() == []
     assert not (sandbox.home / "apps" / "portedapp").exists()
     mounts = Path("/proc/self/mountinfo").read_text()
     assert str(sandbox.home) not in mounts
@@ -193,7 +193,7 @@ def test_a_killed_platform_process_is_recovered_by_the_next_command(
             time.sleep(0.1)
     assert json.loads(body)["gear"] == "Gear1"
     assert sandbox.dotkit("-y", "destroy", cwd=app).code == 0
-    assert sandbox.processes() == []
+    assert sandbox.leftovers() == []
 
 
 def test_process_backend_runs_a_single_service(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -215,7 +215,7 @@ def test_process_backend_runs_a_single_service(sandbox: Sandbox, tmp_path: Path)
     doctor = sandbox.dotkit("doctor", cwd=app)
     assert "no network namespaces" in doctor.out
     assert sandbox.dotkit("-y", "destroy", cwd=app).code == 0
-    assert sandbox.processes() == []
+    assert sandbox.leftovers() == []
 
 
 def test_git_push_takes_the_last_commit(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -112,7 +112,7 @@ def test_customer_sample_gets_the_verdict_and_both_findings_and_no_secret_leaks(
     assert "ticket-4242 (sandbox)" in sandbox.dotkit("list").out
     destroy = sandbox.dotkit("-A", "ticket-4242", "-y", "destroy")
     assert destroy.code == 0, destroy.text
-    assert sandbox.processes() == []
+    assert sandbox.leftovers() == []
     assert not (sandbox.home / "apps" / "ticket-4242").exists()
 
 
@@ -194,6 +194,6 @@ def test_two_tickets_side_by_side_then_replaced_and_destroyed(
     for ticket in ("101", "102"):
         destroy = sandbox.dotkit("-A", f"ticket-{ticket}", "-y", "destroy")
         assert destroy.code == 0, destroy.text
-    assert sandbox.processes() == []
+    assert sandbox.leftovers() == []
     assert sandbox.dotkit("list").out == "No applications yet: dotkit create APP\n"
     assert list((sandbox.home / "apps").iterdir()) == []
