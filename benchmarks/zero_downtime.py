@@ -134,9 +134,8 @@ def main() -> None:
             print(
                 f"failed during the push: {failed}  (target 0)  {'OK' if failed == 0 else 'MISSED'}"
             )
-            print(
-                f"p99 during / before: {ratio:.2f}  (target <= 3)  {'OK' if ratio <= 3 else 'MISSED'}"
-            )
+            verdict = "OK" if ratio <= 3 else "MISSED"
+            print(f"p99 during / before: {ratio:.2f}  (target <= 3)  {verdict}")
         finally:
             dotkit(home, app, "-y", "destroy")
             log = home / "platform" / "platform.log"
