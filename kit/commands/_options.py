@@ -39,3 +39,21 @@ def protocol_options(func: F) -> F:
     return click.option(
         "--git", "protocol", flag_value="git", help="Push the last commit with git by default."
     )(func)
+
+
+def deploy_timeouts(func: F) -> F:
+    """``--timeout`` (readiness) and ``--build-timeout``, for every command that deploys."""
+    func = click.option(
+        "--build-timeout",
+        type=float,
+        default=15 * 60.0,
+        show_default=True,
+        help="Seconds a service's build may take (the platform allowed 15 minutes).",
+    )(func)
+    return click.option(
+        "--timeout",
+        type=float,
+        default=60.0,
+        show_default=True,
+        help="Seconds each new instance has to become responsive.",
+    )(func)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import click
 
+from kit.commands._options import deploy_timeouts
 from kit.commands._sandbox import chosen_app, connected_root, layout
 
 
@@ -23,20 +24,7 @@ from kit.commands._sandbox import chosen_app, connected_root, layout
     flag_value="rsync",
     help="Push the folder as it is (revision rsync-<ms>).",
 )
-@click.option(
-    "--timeout",
-    type=float,
-    default=60.0,
-    show_default=True,
-    help="Seconds each new instance has to become responsive.",
-)
-@click.option(
-    "--build-timeout",
-    type=float,
-    default=15 * 60.0,
-    show_default=True,
-    help="Seconds a service's build may take (the platform allowed 15 minutes).",
-)
+@deploy_timeouts
 @click.pass_context
 def push_command(
     ctx: click.Context, clean: bool, protocol: str | None, timeout: float, build_timeout: float

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from kit.commands._options import format_option
+from kit.commands._options import deploy_timeouts, format_option
 
 
 @click.command("repro")
@@ -28,20 +28,7 @@ from kit.commands._options import format_option
     type=click.Path(path_type=Path),
     help="Where to write the bundle (a file, or a folder for it).  [default: ./repro-ID.zip]",
 )
-@click.option(
-    "--timeout",
-    type=float,
-    default=60.0,
-    show_default=True,
-    help="Seconds each new instance has to become responsive.",
-)
-@click.option(
-    "--build-timeout",
-    type=float,
-    default=15 * 60.0,
-    show_default=True,
-    help="Seconds a service's build may take.",
-)
+@deploy_timeouts
 @format_option("text", "json")
 def repro_command(
     source: Path,
