@@ -20,7 +20,7 @@ CASES = {
     "nodesocket-guide": [],
     "nodesocket-guide-fix": ["--fix"],
 }
-FILES = ["dotcloud.yml", "Gear1/supervisord.conf", "Gear2/supervisord.conf", "Gear1/server.js"]
+FILES = ["dotcloud.yml", "Gear1/supervisord.conf", "Gear2/supervisord.conf"]
 
 
 def _ini(text: str) -> dict[str, dict[str, str]]:
@@ -58,6 +58,11 @@ def test_guide_sample_matches_golden(case: str, guide_app: Path, tmp_path: Path,
     golden = GOLDEN / case
     for rel in FILES:
         _compare(rel, (out / rel).read_text(encoding="utf-8"), golden / rel)
+    code = (out / "Gear1" / "server.js").read_text(encoding="utf-8")
+    if "--fix" in CASES[case]:
+        _compare("Gear1/server.js", code, golden / "Gear1" / "server.js")
+    else:  # without --fix the code is copied byte for byte
+        assert code == (guide_app / "Gear1" / "server.js").read_text(encoding="utf-8")
     report = json.dumps(_report(result.out), indent=2) + "\n"
     _compare("report.json", report, golden / "report.json")
 
