@@ -146,8 +146,9 @@ def _command_blocks(cmd: click.Command, ctx: click.Context, level: int) -> Itera
             [_option_row(o, ctx) for o in options],
         )
     if isinstance(cmd, click.Group):
-        for name, sub in cmd.commands.items():
-            if not sub.hidden:
+        for name in cmd.list_commands(ctx):
+            sub = cmd.get_command(ctx, name)
+            if sub is not None and not sub.hidden:
                 sub_ctx = click.Context(sub, info_name=name, parent=ctx, **sub.context_settings)
                 yield from _command_blocks(sub, sub_ctx, level + 1 if level < 3 else level)
 

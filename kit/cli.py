@@ -9,46 +9,77 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from importlib import import_module
+from typing import cast
 
 import click
 
 from kit import __version__
-from kit.commands.apps import (
-    app_command,
-    connect_command,
-    create_command,
-    destroy_command,
-    disconnect_command,
-    list_command,
-)
-from kit.commands.convert import convert_command
-from kit.commands.doctor import doctor_command
-from kit.commands.inspect import (
-    dlist_command,
-    dlogs_command,
-    info_command,
-    logs_command,
-    open_command,
-    status_command,
-    url_command,
-)
-from kit.commands.manage import (
-    deploy_command,
-    env_group,
-    restart_command,
-    revisions_command,
-    scale_command,
-)
-from kit.commands.push import push_command
-from kit.commands.repro import repro_command
-from kit.commands.rules import rules_command
-from kit.commands.run import run_command, ssh_command
-from kit.commands.terms import terms_command
-from kit.commands.verify import verify_command
 from kit.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, InputError, KitError
 
+# Each command's module is imported only when that command runs (or help lists it),
+# so `dotkit verify` does not pay for the sandbox's imports, nor `push` for verify's.
+_COMMANDS = {
+    "terms": "kit.commands.terms:terms_command",
+    "convert": "kit.commands.convert:convert_command",
+    "verify": "kit.commands.verify:verify_command",
+    "rules": "kit.commands.rules:rules_command",
+    "create": "kit.commands.apps:create_command",
+    "connect": "kit.commands.apps:connect_command",
+    "disconnect": "kit.commands.apps:disconnect_command",
+    "app": "kit.commands.apps:app_command",
+    "list": "kit.commands.apps:list_command",
+    "push": "kit.commands.push:push_command",
+    "deploy": "kit.commands.manage:deploy_command",
+    "revisions": "kit.commands.manage:revisions_command",
+    "env": "kit.commands.manage:env_group",
+    "scale": "kit.commands.manage:scale_command",
+    "restart": "kit.commands.manage:restart_command",
+    "url": "kit.commands.inspect:url_command",
+    "open": "kit.commands.inspect:open_command",
+    "info": "kit.commands.inspect:info_command",
+    "status": "kit.commands.inspect:status_command",
+    "logs": "kit.commands.inspect:logs_command",
+    "dlist": "kit.commands.inspect:dlist_command",
+    "dlogs": "kit.commands.inspect:dlogs_command",
+    "run": "kit.commands.run:run_command",
+    "ssh": "kit.commands.run:ssh_command",
+    "destroy": "kit.commands.apps:destroy_command",
+    "doctor": "kit.commands.doctor:doctor_command",
+    "repro": "kit.commands.repro:repro_command",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+class _LazyGroup(click.Group):
+    """A group whose commands are imported by name, when asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in _COMMANDS:
+            from difflib import get_close_matches
+
+            close = get_close_matches(name, list(_COMMANDS), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else " `dotkit --help` lists them."
+            ctx.fail(f"No such command {name!r}.{hint}")
+        return super().resolve_command(ctx, args)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = _COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, name = target.partition(":")
+        return cast(click.Command, getattr(import_module(module), name))
+
+
+@click.group(
+    cls=_LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, "-v", "--version", prog_name="dotkit")
 @click.option("-A", "--application", metavar="APP", help="Act on APP instead of the connected one.")
 @click.option("-y", "--assume-yes", is_flag=True, help="Answer yes to every confirmation.")
@@ -75,38 +106,6 @@ def cli(ctx: click.Context, application: str | None, assume_yes: bool) -> None:
     Exit codes: 0 success, 1 findings or a failed operation, 2 bad input or usage.
     """
     ctx.obj = {"application": application, "assume_yes": assume_yes}
-
-
-cli.add_command(terms_command)
-cli.add_command(convert_command)
-cli.add_command(verify_command)
-cli.add_command(rules_command)
-for _command in (
-    create_command,
-    connect_command,
-    disconnect_command,
-    app_command,
-    list_command,
-    push_command,
-    deploy_command,
-    revisions_command,
-    env_group,
-    scale_command,
-    restart_command,
-    url_command,
-    open_command,
-    info_command,
-    status_command,
-    logs_command,
-    dlist_command,
-    dlogs_command,
-    run_command,
-    ssh_command,
-    destroy_command,
-    doctor_command,
-    repro_command,
-):
-    cli.add_command(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -617,45 +617,71 @@ def bump_mtime(path: Path) -> None:
     os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000_000))
 
 
+def aged(app: App) -> App:
+    """``app`` with every file's mtime an hour back, so the stat index trusts it."""
+    for path in app.root.rglob("*"):
+        if path.is_file():
+            info = path.stat()
+            os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns - 3600 * 10**9))
+    return app
+
+
 def test_warm_run_opens_no_unchanged_file(
     tmp_path: Path, reads: list[str], parses: list[bytes]
 ) -> None:
-    app = make_app(tmp_path / "app", CACHED_APP)
+    app = aged(make_app(tmp_path / "app", CACHED_APP))
     cache = tmp_path / "cache" / "js.sqlite3"
-    cold = check_code(app, cache_path=cache)
+    index: dict[str, jscache.IndexEntry] = {}
+    cold = check_code(app, cache_path=cache, index=index)
     assert sorted(reads) == ["db.js", "server.js", "util.js"]
     assert len(parses) == 2  # util.js holds no token any rule starts from
+    assert sorted(index) == ["www/db.js", "www/lib/util.js", "www/server.js"]
     reads.clear()
     parses.clear()
-    assert check_code(app, cache_path=cache) == cold
+    assert check_code(app, cache_path=cache, index=index) == cold
     assert reads == [] and parses == []
     assert [f.rule for f in cold] == ["localhost-service", "http-port-not-8080"]
+
+
+def test_file_changed_just_now_is_read_again(tmp_path: Path, reads: list[str]) -> None:
+    # Racily clean (git's term): a second edit within the file system's clock tick
+    # would keep size and mtime, so a fresh file is never trusted by its stat.
+    app = aged(make_app(tmp_path / "app", CACHED_APP))
+    (app.root / "www" / "db.js").write_text("mongoose.connect('mongodb://127.0.0.2/x');\n")
+    index: dict[str, jscache.IndexEntry] = {}
+    check_code(app, cache_path=None, index=index)
+    assert index["www/db.js"][1] == -1
+    reads.clear()
+    check_code(app, cache_path=None, index=index)
+    assert reads == ["db.js"]
 
 
 def test_changed_file_is_analysed_again(
     tmp_path: Path, reads: list[str], parses: list[bytes]
 ) -> None:
-    app = make_app(tmp_path / "app", CACHED_APP)
+    app = aged(make_app(tmp_path / "app", CACHED_APP))
     cache = tmp_path / "js.sqlite3"
-    check_code(app, cache_path=cache)
+    index: dict[str, jscache.IndexEntry] = {}
+    check_code(app, cache_path=cache, index=index)
     reads.clear()
     server = app.root / "www" / "server.js"
     server.write_text("var http = require('http');\nhttp.createServer(h).listen(8080);\n")
     bump_mtime(server)
-    assert [f.rule for f in check_code(app, cache_path=cache)] == ["localhost-service"]
+    assert [f.rule for f in check_code(app, cache_path=cache, index=index)] == ["localhost-service"]
     assert reads == ["server.js"]
 
 
 def test_touched_file_is_read_but_not_parsed_again(
     tmp_path: Path, reads: list[str], parses: list[bytes]
 ) -> None:
-    app = make_app(tmp_path / "app", CACHED_APP)
+    app = aged(make_app(tmp_path / "app", CACHED_APP))
     cache = tmp_path / "js.sqlite3"
-    cold = check_code(app, cache_path=cache)
+    index: dict[str, jscache.IndexEntry] = {}
+    cold = check_code(app, cache_path=cache, index=index)
     reads.clear()
     parses.clear()
     bump_mtime(app.root / "www" / "server.js")
-    assert check_code(app, cache_path=cache) == cold
+    assert check_code(app, cache_path=cache, index=index) == cold
     assert (reads, parses) == (["server.js"], [])
 
 
@@ -667,6 +693,12 @@ def test_identical_content_in_a_copy_is_not_parsed_again(
     parses.clear()
     second = check_code(make_app(tmp_path / "two", CACHED_APP), cache_path=cache)
     assert second == first and parses == []
+
+
+def _analyses(cache: Path) -> int:
+    with sqlite3.connect(cache) as connection:
+        (count,) = connection.execute("SELECT count(*) FROM analyses").fetchone()
+    return int(count)
 
 
 @pytest.mark.parametrize(
@@ -688,8 +720,21 @@ def test_damaged_cache_is_rebuilt_silently(
         Path(f"{cache}{suffix}").unlink(missing_ok=True)
     damage(cache)
     assert check_code(app, cache_path=cache) == cold
+    assert _analyses(cache) == 2  # util.js is ruled out by the prefilter, never stored
+
+
+def test_cache_of_an_older_layout_is_replaced(tmp_path: Path) -> None:
+    cache = tmp_path / "js.sqlite3"
     with sqlite3.connect(cache) as connection:
-        assert connection.execute("SELECT count(*) FROM files").fetchone() == (3,)
+        connection.execute("CREATE TABLE files (path BLOB PRIMARY KEY, digest BLOB)")
+        connection.execute("CREATE TABLE analyses (digest BLOB, version INTEGER, data TEXT)")
+        connection.execute("INSERT INTO analyses VALUES (x'00', 1, 'junk')")
+    app = make_app(tmp_path / "app", CACHED_APP)
+    assert check_code(app, cache_path=cache) == check(app)
+    with sqlite3.connect(cache) as connection:
+        tables = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        assert [name for (name,) in tables] == ["analyses"]
+    assert _analyses(cache) == 2
 
 
 def test_damaged_rows_are_analysed_again(tmp_path: Path) -> None:
@@ -710,17 +755,22 @@ def test_no_place_for_a_cache_is_no_error(tmp_path: Path) -> None:
 
 def test_vanished_files_leave_the_index(tmp_path: Path) -> None:
     app = make_app(tmp_path / "app", CACHED_APP)
-    cache = tmp_path / "js.sqlite3"
-    check_code(app, cache_path=cache)
+    index: dict[str, jscache.IndexEntry] = {}
+    check_code(app, cache_path=None, index=index)
     (app.root / "www" / "db.js").unlink()
-    assert [f.rule for f in check_code(app, cache_path=cache)] == ["http-port-not-8080"]
+    app = app._replace(files=tuple(f for f in app.files if f != "www/db.js"))
+    assert [f.rule for f in check_code(app, cache_path=None, index=index)] == ["http-port-not-8080"]
+    assert sorted(index) == ["www/lib/util.js", "www/server.js"]
+
+
+def test_analyses_unused_for_long_are_dropped(tmp_path: Path) -> None:
+    cache = tmp_path / "js.sqlite3"
+    check_code(make_app(tmp_path / "one", CACHED_APP), cache_path=cache)
     with sqlite3.connect(cache) as connection:
-        paths = sorted(
-            os.fsdecode(p).rsplit("/", 1)[1]
-            for (p,) in connection.execute("SELECT path FROM files")
-        )
-        assert paths == ["server.js", "util.js"]
-        assert connection.execute("SELECT count(*) FROM analyses").fetchone() == (1,)
+        connection.execute("UPDATE analyses SET used = used - ?", (jscache.KEEP_DAYS + 1,))
+    other = {"www/server.js": "require('net').createServer(h).listen(7000);\n"}
+    check_code(make_app(tmp_path / "two", other), cache_path=cache)
+    assert _analyses(cache) == 1  # only the new one
 
 
 def _run_in_child(root: str, cache: str) -> None:
@@ -752,7 +802,7 @@ def test_concurrent_runs_share_the_cache_safely(tmp_path: Path, reads: list[str]
     ]
     with sqlite3.connect(cache) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        assert connection.execute("SELECT count(*) FROM files").fetchone() == (9,)
+    assert _analyses(cache) == 2
 
 
 # --- in parallel ------------------------------------------------------------------

@@ -352,7 +352,9 @@ def test_dubious_ownership_is_explained(tmp_path: Path, monkeypatch: pytest.Monk
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", str(fake.parent))
     app_root = tmp_path / "app"
-    (f,) = check_project(make_app(app_root, {"package.json": PACKAGE}))
+    app = make_app(app_root, {"package.json": PACKAGE})
+    (app_root / ".git").mkdir()  # git is asked only where a repository could be
+    (f,) = check_project(app)
     assert f == Finding(
         rule="git-unusable",
         severity="info",

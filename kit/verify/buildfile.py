@@ -14,11 +14,14 @@ from difflib import get_close_matches
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kit.findings import Finding
+from kit.verify.disk import Disk
 from kit.verify.model import BUILD_FILE, NODE_VERSIONS, SERVICE_TYPES, Rule, Service
-from kit.verify.yamlpos import YamlDoc, load
+
+if TYPE_CHECKING:
+    from kit.verify.yamlpos import YamlDoc
 
 _CAT = "build file"
 
@@ -226,7 +229,7 @@ def _describe(value: Any) -> str:
 
 
 class _Findings:
-    def __init__(self, doc: YamlDoc | None) -> None:
+    def __init__(self, doc: "YamlDoc | None") -> None:
         self.items: list[Finding] = []
         self.doc = doc
 
@@ -404,7 +407,7 @@ def _bad_property_name(error: Any) -> str:
     return text.split("'")[1] if "'" in text else text
 
 
-def _approot(name: str, body: dict[str, Any], root: Path, out: _Findings) -> tuple[str, bool]:
+def _approot(name: str, body: dict[str, Any], disk: Disk, out: _Findings) -> tuple[str, bool]:
     raw = body.get("approot", ".")
     if not isinstance(raw, str) or not raw:
         return ".", False
@@ -418,12 +421,7 @@ def _approot(name: str, body: dict[str, Any], root: Path, out: _Findings) -> tup
             value=True,
         )
         return normal, False
-    folder = root / normal
-    try:
-        inside = folder.resolve().is_relative_to(root.resolve())
-    except OSError:
-        inside = False
-    if folder.is_dir() and not inside:
+    if disk.is_dir(normal) and not disk.inside(normal):
         out.at(
             APPROOT_OUTSIDE,
             [name, "approot"],
@@ -432,12 +430,8 @@ def _approot(name: str, body: dict[str, Any], root: Path, out: _Findings) -> tup
             value=True,
         )
         return normal, False
-    if not folder.is_dir():
-        siblings = (
-            sorted(p.name for p in folder.parent.iterdir() if p.is_dir())
-            if (folder.parent.is_dir())
-            else []
-        )
+    if not disk.is_dir(normal):
+        siblings = disk.subfolders(posixpath.dirname(normal) or ".")
         close = get_close_matches(posixpath.basename(normal), siblings, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         out.at(
@@ -451,14 +445,14 @@ def _approot(name: str, body: dict[str, Any], root: Path, out: _Findings) -> tup
     return normal, True
 
 
-def _services(data: Any, root: Path, out: _Findings) -> tuple[Service, ...]:
+def _services(data: Any, disk: Disk, out: _Findings) -> tuple[Service, ...]:
     if not isinstance(data, dict):
         return ()
     services = []
     for name, body in data.items():
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
             continue
-        approot, ok = _approot(str(name), body, root, out)
+        approot, ok = _approot(str(name), body, disk, out)
         marks = out.doc.marks if out.doc else {}
         line = marks.get((str(name),), (None, None))[0]
 
@@ -487,9 +481,16 @@ def _services(data: Any, root: Path, out: _Findings) -> tuple[Service, ...]:
     return tuple(services)
 
 
-def check_build_file(root: Path, files: Sequence[str]) -> tuple[tuple[Service, ...], list[Finding]]:
-    """Check ``dotcloud.yml``; the services that could be read and every finding."""
-    if BUILD_FILE not in files and not (root / BUILD_FILE).is_file():
+def check_build_file(
+    root: Path, files: Sequence[str], *, disk: Disk | None = None
+) -> tuple[tuple[Service, ...], list[Finding]]:
+    """Check ``dotcloud.yml``; the services that could be read and every finding.
+
+    ``disk`` is where the questions about files beyond ``files`` are asked (and
+    remembered); by default one that forgets.
+    """
+    disk = disk if disk is not None else Disk(root)
+    if BUILD_FILE not in files and not disk.is_file(BUILD_FILE):
         other = [f for f in files if f.lower() in ("dotcloud.yaml", "dotcloud.yml")]
         fix = (
             f"rename {other[0]} to {BUILD_FILE}"
@@ -502,7 +503,7 @@ def check_build_file(root: Path, files: Sequence[str]) -> tuple[tuple[Service, .
             )
         ]
     try:
-        raw = (root / BUILD_FILE).read_bytes()
+        raw = disk.read(BUILD_FILE)
     except OSError as exc:
         return (), [
             YAML_SYNTAX.finding(
@@ -513,6 +514,8 @@ def check_build_file(root: Path, files: Sequence[str]) -> tuple[tuple[Service, .
                 "check the file's permissions",
             )
         ]
+    from kit.verify.yamlpos import load  # the YAML library, only when the file is read
+
     doc, problems = load(raw)
     out = _Findings(doc)
     for problem in problems:
@@ -531,4 +534,4 @@ def check_build_file(root: Path, files: Sequence[str]) -> tuple[tuple[Service, .
         )
         return (), out.items
     _schema_findings(doc.data, out)
-    return _services(doc.data, root, out), out.items
+    return _services(doc.data, disk, out), out.items

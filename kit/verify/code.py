@@ -10,12 +10,12 @@ instances).
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from pathlib import Path
 
 from kit.findings import Finding
 from kit.jsanalysis import DataWrite, JsAnalysis, ListenCall, LocalConnection
-from kit.verify.jscache import EMPTY, PARALLEL_MIN_BYTES, analyse_app
+from kit.verify.jscache import EMPTY, PARALLEL_MIN_BYTES, IndexEntry, analyse_app
 from kit.verify.model import App, Rule, Service
 
 SCRIPT_SUFFIXES = (".js", ".mjs", ".cjs")
@@ -125,25 +125,37 @@ def check_code(
     app: App,
     *,
     cache_path: Path | None,
+    index: MutableMapping[str, IndexEntry] | None = None,
     jobs: int | None = None,
     parallel_min_bytes: int = PARALLEL_MIN_BYTES,
 ) -> list[Finding]:
-    """Findings of the five code rules for every nodejs service of ``app``."""
+    """Findings of the five code rules for every nodejs service of ``app``.
+
+    ``cache_path`` is the SQLite store of analyses by content; ``index``, when given,
+    is the stat index of the last run (see :mod:`kit.verify.jscache`), replaced in
+    place by this run's.
+    """
     services = [s for s in app.services if s.type == "nodejs" and s.approot_ok]
     # The listing already leaves node_modules out; npm rebuilds it on the platform
     # anyway, so its code is never the app's, even when a caller passes it in.
     scripts = sorted(
-        f for f in app.files if f.endswith(SCRIPT_SUFFIXES) and not _in_node_modules(f)
+        f
+        for f in app.files
+        if f.endswith(SCRIPT_SUFFIXES) and ("node_modules" not in f or not _in_node_modules(f))
     )
     owned = {s.name: _under(scripts, s.approot) for s in services}
     wanted = {path for paths in owned.values() for path in paths}
-    analyses, _ = analyse_app(
+    analyses, _, new_index = analyse_app(
         app.root,
         sorted(wanted),
         cache_path=cache_path,
+        index=index,
         jobs=jobs,
         parallel_min_bytes=parallel_min_bytes,
     )
+    if index is not None:
+        index.clear()
+        index.update(new_index)
     findings: set[Finding] = set()
     for service in services:
         for path in owned[service.name]:

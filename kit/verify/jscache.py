@@ -1,26 +1,34 @@
 """Reading, analysing and remembering an app's JavaScript files.
 
-Analyses are kept in SQLite, keyed by the SHA-256 of the file's bytes and
-:data:`ANALYZER_VERSION`, so identical content is analysed once however many
-paths hold it. In front of that sits a stat index, as in git's index: a path
-whose size, mtime and inode are what they were last time keeps its old digest
-and is not even opened. The cache is an optimisation only: a corrupt or
-unreadable file is thrown away and rebuilt, a busy one is skipped, and nothing
-about it ever fails a run.
+Two levels, as in git and ccache:
 
-:func:`analyse_paths` is what a worker process runs; it reads the files itself
-and returns small tuples, so the parent never ships file contents around.
+- a **stat index** per app: relative path -> size, mtime, inode, content digest and
+  analysis. A file whose size, mtime and inode are what they were last time is not
+  even opened. The caller keeps the index between runs (``dotkit verify`` keeps it
+  in the app's run memo, :mod:`kit.verify.memo`) and passes it in.
+- **analyses by content**, in SQLite, keyed by the SHA-256 of the bytes and
+  :data:`ANALYZER_VERSION` and shared by every app, so content seen before (a copy,
+  another branch, a reverted edit) is never parsed twice. Content the prefilter
+  rules out is not stored: ruling it out again costs less than looking it up.
+
+A file changed within :data:`RACY_WINDOW_NS` of the run is indexed so that the next
+run reads it again (git's "racily clean" entries): a second edit inside one tick of
+the file system's clock would otherwise leave size and mtime as they were.
+
+The cache is an optimisation only: a corrupt or unreadable file is thrown away and
+rebuilt, a busy one is skipped, and nothing about it ever fails a run.
+:func:`analyse_paths` is what a worker process runs; it reads the files itself and
+returns small tuples, so the parent never ships file contents around.
 """
 
 import hashlib
 import json
 import os
-import sqlite3
 import stat
-import sys
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kit.jsanalysis import (
     DataWrite,
@@ -33,30 +41,31 @@ from kit.jsanalysis import (
     worth_parsing,
 )
 
+if TYPE_CHECKING:
+    import sqlite3
+
 # Bump whenever analyze_js or worth_parsing change what they find for the same bytes.
 ANALYZER_VERSION = 1
 EMPTY = JsAnalysis((), None)
 # Below this much JavaScript to read, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 1 << 20
+# Coarser than any file system's clock the kit meets (FAT keeps 2 s).
+RACY_WINDOW_NS = 2_000_000_000
+# Analyses no run has used for this long are dropped.
+KEEP_DAYS = 30
+_SCHEMA_VERSION = 2  # PRAGMA user_version; another value means an older layout
 _CHUNKS_PER_WORKER = 8  # small chunks even out files that parse slowly
 _BUSY_TIMEOUT_S = 5.0
 _LOOKUP_CHUNK = 500  # below SQLite's limit on bound parameters
-# `empty_in`: the analyzer version whose prefilter ruled the content out; such
-# content needs no row in `analyses`, which keeps an app's cold save small.
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS files (
-    path BLOB PRIMARY KEY, size INTEGER, mtime_ns INTEGER, inode INTEGER, digest BLOB,
-    empty_in INTEGER
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS files_digest ON files (digest);
 CREATE TABLE IF NOT EXISTS analyses (
-    digest BLOB, version INTEGER, data TEXT, PRIMARY KEY (digest, version)
+    digest BLOB, version INTEGER, data TEXT, used INTEGER, PRIMARY KEY (digest, version)
 ) WITHOUT ROWID;
 """
 
 
 class Analysed(NamedTuple):
-    """One file's analysis, with what the cache needs to remember it."""
+    """One file's analysis, with what the index needs to remember it."""
 
     path: str  # absolute
     size: int
@@ -67,10 +76,10 @@ class Analysed(NamedTuple):
     how: str  # "parsed", "prefiltered" or "cached" (content seen before)
 
 
-# What the stat index knows of a path: (size, mtime_ns, inode, digest, data), where
-# data is None when the analysis itself is no longer stored. A plain tuple: a warm
-# run builds one per file, and its first three compare straight with a stat.
-IndexEntry = tuple[int, int, int, bytes, str | None]
+# What the stat index knows of a path: (size, mtime_ns, inode, digest, data). A plain
+# tuple: a warm run looks at one per file, and its first three compare straight with
+# a stat. An mtime of -1 never matches: the file is read again next time.
+IndexEntry = tuple[int, int, int, bytes, str]
 
 
 class Counts(NamedTuple):
@@ -82,6 +91,12 @@ class Counts(NamedTuple):
     cached: int  # opened, content known
     parsed: int
     prefiltered: int  # opened, holds nothing a rule looks for: not parsed
+
+
+class AppAnalysis(NamedTuple):
+    analyses: dict[str, JsAnalysis]  # by relative path
+    counts: Counts
+    stat_index: dict[str, IndexEntry]  # to keep for the next run
 
 
 # --- encoding ---------------------------------------------------------------------
@@ -148,27 +163,36 @@ def _read(path: str) -> tuple[os.stat_result, bytes] | None:
 
 def analyse_paths(paths: Sequence[str], cache_path: str | None) -> list[Analysed]:
     """Read, hash and analyse ``paths``, reusing analyses of content seen before."""
-    reads = []
+    out: list[Analysed] = []
+    wanted: list[tuple[str, os.stat_result, bytes, bytes]] = []
     for path in paths:
         read = _read(path)
-        if read is not None:
-            reads.append((path, read[0], hashlib.sha256(read[1]).digest(), read[1]))
-    known = _lookup(cache_path, [r[2] for r in reads]) if cache_path and reads else {}
-    out: list[Analysed] = []
-    for path, info, digest, source in reads:
+        if read is None:
+            continue
+        info, source = read
+        digest = hashlib.sha256(source).digest()
+        if worth_parsing(source):
+            wanted.append((path, info, digest, source))
+        else:
+            out.append(_analysed(path, info, digest, "", "prefiltered"))
+    known = _lookup(cache_path, [w[2] for w in wanted]) if cache_path and wanted else {}
+    for path, info, digest, source in wanted:
         data = known.get(digest)
         if data is not None and decode_or_none(data) is not None:
-            how = "cached"
-        elif worth_parsing(source):
-            data, how = encode(analyze_js(source)), "parsed"
+            out.append(_analysed(path, info, digest, data, "cached"))
         else:
-            data, how = "", "prefiltered"
-        out.append(Analysed(path, info.st_size, info.st_mtime_ns, info.st_ino, digest, data, how))
+            out.append(_analysed(path, info, digest, encode(analyze_js(source)), "parsed"))
     return out
+
+
+def _analysed(path: str, info: os.stat_result, digest: bytes, data: str, how: str) -> Analysed:
+    return Analysed(path, info.st_size, info.st_mtime_ns, info.st_ino, digest, data, how)
 
 
 def _lookup(cache_path: str, digests: list[bytes]) -> dict[bytes, str]:
     """Stored analyses of ``digests``; an unusable cache simply knows nothing."""
+    import sqlite3
+
     if not Path(cache_path).is_file():
         return {}
     try:
@@ -183,7 +207,7 @@ def _lookup(cache_path: str, digests: list[bytes]) -> dict[bytes, str]:
         connection.close()
 
 
-def _select_analyses(connection: sqlite3.Connection, digests: list[bytes]) -> dict[bytes, str]:
+def _select_analyses(connection: "sqlite3.Connection", digests: list[bytes]) -> dict[bytes, str]:
     found: dict[bytes, str] = {}
     unique = list(dict.fromkeys(digests))
     for start in range(0, len(unique), _LOOKUP_CHUNK):
@@ -200,114 +224,80 @@ def _select_analyses(connection: sqlite3.Connection, digests: list[bytes]) -> di
 # --- the cache file ---------------------------------------------------------------
 
 
-def _prefix_range(root: str) -> tuple[bytes, bytes]:
-    # Paths under root sort between "root/" and "root0" ("0" follows "/").
-    base = os.fsencode(root.rstrip("/"))
-    return base + b"/", base + b"0"
+def _today() -> int:
+    return int(time.time() // 86400)
 
 
-class JsCache:
-    """The SQLite file: a stat index per path, analyses per content digest."""
+def save_analyses(cache_path: Path, results: Iterable[Analysed]) -> None:
+    """Store what was parsed, mark what was reused as used today, forget the long unused.
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self.connection = connection
-        self.damaged = False
+    One transaction; a cache that cannot be had (busy past the timeout, damaged and
+    not removable, read-only, disk full) is left for the next run to try again.
+    """
+    parsed = [(r.digest, ANALYZER_VERSION, r.data) for r in results if r.how == "parsed"]
+    reused = list({(r.digest,) for r in results if r.how == "cached"})
+    if not parsed and not reused:
+        return
+    import sqlite3  # only a run that found something new to store pays for the import
 
-    @classmethod
-    def open(cls, path: Path) -> "JsCache | None":
-        """The cache at ``path``, rebuilt if damaged; None if it cannot be had at all."""
-        if path.exists() and not os.access(path, os.R_OK | os.W_OK) and not _discard(path):
-            return None
-        for attempt in range(2):
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                connection = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S)
-            except (OSError, sqlite3.Error):
-                return None  # no place to keep a cache: run without one
-            try:
-                connection.execute("PRAGMA journal_mode = WAL")
-                connection.execute("PRAGMA synchronous = NORMAL")
-                connection.executescript(_SCHEMA)
-                return cls(connection)
-            except sqlite3.OperationalError:
-                connection.close()  # busy or locked by another run: do without
-                return None
-            except sqlite3.DatabaseError:
-                connection.close()  # not a database, or a damaged one
-                if attempt == 0 and not _discard(path):
-                    return None
-        return None
-
-    def close(self) -> None:
-        self.connection.close()
-
-    def index(self, root: str) -> dict[str, IndexEntry]:
-        """What the last run under ``root`` saw, by absolute path."""
-        low, high = _prefix_range(root)
-        try:
-            rows = self.connection.execute(
-                "SELECT path, size, mtime_ns, inode, digest, empty_in = ? FROM files"
-                " WHERE path >= ? AND path < ?",
-                (ANALYZER_VERSION, low, high),
-            ).fetchall()
-            stored = _select_analyses(self.connection, [r[4] for r in rows if not r[5]])
-        except sqlite3.OperationalError:
-            return {}
-        except sqlite3.DatabaseError:
-            self.damaged = True  # found only now: rebuilt when saving
-            return {}
-        # bytes.decode, not os.fsdecode: the same result, without a Python call per row.
-        encoding, errors = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
-        return {
-            path.decode(encoding, errors): (
-                size,
-                mtime,
-                inode,
-                digest,
-                "" if empty else stored.get(digest),
+    connection = _open(cache_path)
+    if connection is None:
+        return
+    today = _today()
+    try:
+        with connection:  # one transaction, rolled back on any error
+            connection.execute("BEGIN IMMEDIATE")
+            connection.executemany(
+                f"INSERT OR REPLACE INTO analyses VALUES (?, ?, ?, {today})", parsed
             )
-            for path, size, mtime, inode, digest, empty in rows
-        }
+            connection.executemany(
+                f"UPDATE analyses SET used = {today} WHERE digest = ? AND used < {today}",
+                reused,
+            )
+            connection.execute(
+                "DELETE FROM analyses WHERE version != ? OR used < ?",
+                (ANALYZER_VERSION, today - KEEP_DAYS),
+            )
+    except sqlite3.Error:
+        pass
+    finally:
+        connection.close()
 
-    def save(
-        self, root: str, old: dict[str, IndexEntry], results: Iterable[Analysed], kept: set[str]
-    ) -> None:
-        """Record new results and forget vanished paths, in one transaction."""
-        changed = [r for r in results if _changed(old.get(r.path), r)]
-        gone = [(os.fsencode(p),) for p in old if p not in kept]
-        if not changed and not gone:
-            return
-        files = [
-            (os.fsencode(r.path), r.size, r.mtime_ns, r.inode, r.digest, _empty_in(r))
-            for r in changed
-        ]
-        analyses = [(r.digest, ANALYZER_VERSION, r.data) for r in changed if r.how == "parsed"]
+
+def _open(path: Path) -> "sqlite3.Connection | None":
+    """The cache at ``path``, rebuilt if damaged or of an older layout; None if not to be had."""
+    import sqlite3
+
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK) and not _discard(path):
+        return None
+    for attempt in range(2):
         try:
-            with self.connection:  # one transaction, rolled back on any error
-                self.connection.execute("BEGIN IMMEDIATE")
-                self.connection.executemany("DELETE FROM files WHERE path = ?", gone)
-                self.connection.executemany(
-                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)", files
-                )
-                self.connection.executemany(
-                    "INSERT OR REPLACE INTO analyses VALUES (?, ?, ?)", analyses
-                )
-                # Content no path holds any more, and analyses by older versions.
-                self.connection.execute(
-                    "DELETE FROM analyses WHERE version != ?"
-                    " OR digest NOT IN (SELECT digest FROM files)",
-                    (ANALYZER_VERSION,),
-                )
-        except sqlite3.Error:
-            pass  # busy past the timeout, disk full, read-only: the next run tries again
-
-
-def _empty_in(result: Analysed) -> int:
-    return ANALYZER_VERSION if result.how == "prefiltered" else 0
-
-
-def _changed(before: IndexEntry | None, now: Analysed) -> bool:
-    return before is None or before[4] is None or before[:4] != now[1:5]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S)
+        except (OSError, sqlite3.Error):
+            return None  # no place to keep a cache: run without one
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            (version,) = connection.execute("PRAGMA user_version").fetchone()
+            if version != _SCHEMA_VERSION:
+                with connection:
+                    for (table,) in connection.execute(
+                        "SELECT name FROM sqlite_master WHERE type = 'table'"
+                    ).fetchall():
+                        connection.execute(f'DROP TABLE IF EXISTS "{table}"')
+                    connection.executescript(_SCHEMA)
+                    connection.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+            connection.execute("SELECT count(*) FROM analyses WHERE 0").fetchone()
+            return connection
+        except sqlite3.OperationalError:
+            connection.close()  # busy or locked by another run: do without
+            return None
+        except sqlite3.DatabaseError:
+            connection.close()  # not a database, or a damaged one
+            if attempt == 0 and not _discard(path):
+                return None
+    return None
 
 
 def _discard(path: Path) -> bool:
@@ -334,53 +324,64 @@ def analyse_app(
     rel_paths: Iterable[str],
     *,
     cache_path: Path | None,
+    index: Mapping[str, IndexEntry] | None = None,
     jobs: int | None = None,
     parallel_min_bytes: int = PARALLEL_MIN_BYTES,
-) -> tuple[dict[str, JsAnalysis], Counts]:
-    """The analysis of each regular file in ``rel_paths``, by relative path."""
+) -> AppAnalysis:
+    """The analysis of each regular file in ``rel_paths``, by relative path.
+
+    ``index`` is the stat index the last run returned: files it knows by size,
+    mtime and inode are not opened.
+    """
+    started = time.time_ns()
     base = os.fspath(root.resolve())
-    cache = JsCache.open(cache_path) if cache_path is not None else None
-    old = cache.index(base) if cache is not None else {}
-    if cache is not None:
-        cache.close()  # before any fork: a connection must not cross into a child
+    old = index or {}
     analyses: dict[str, JsAnalysis] = {}
+    new_index: dict[str, IndexEntry] = {}
     rel_of: dict[str, str] = {}
     todo: list[str] = []
     sizes: list[int] = []
     total = 0
+    lstat, is_regular, memo = os.lstat, stat.S_ISREG, _memo  # the loop runs once per file
     for rel in rel_paths:
         path = f"{base}/{rel}"
         try:
-            info = os.lstat(path)
+            info = lstat(path)
         except OSError:
             continue
-        if not stat.S_ISREG(info.st_mode):  # symlinks, FIFOs, devices: never opened
+        if not is_regular(info.st_mode):  # symlinks, FIFOs, devices: never opened
             continue
-        rel_of[path] = rel
         total += info.st_size
-        entry = old.get(path)
+        entry = old.get(rel)
         if entry is not None and entry[:3] == (info.st_size, info.st_mtime_ns, info.st_ino):
-            known = _decoded(entry[4]) if entry[4] is not None else None
+            known = memo.get(entry[4]) or _decoded(entry[4])
             if known is not None:
                 analyses[rel] = known
+                new_index[rel] = entry
                 continue
+        rel_of[path] = rel
         todo.append(path)
         sizes.append(info.st_size)
     cache_arg = os.fspath(cache_path) if cache_path is not None else None
     results = _run(todo, sizes, cache_arg, jobs or default_jobs(), parallel_min_bytes)
-    for result in results:
-        analyses[rel_of[result.path]] = _decoded(result.data) or EMPTY
+    racy = started - RACY_WINDOW_NS
+    for r in results:
+        rel = rel_of[r.path]
+        analyses[rel] = _decoded(r.data) or EMPTY
+        mtime = r.mtime_ns if r.mtime_ns < racy else -1
+        new_index[rel] = (r.size, mtime, r.inode, r.digest, r.data)
     if cache_path is not None:
-        _save(cache_path, base, old, results, set(rel_of))
+        save_analyses(cache_path, results)
     hows = [r.how for r in results]
-    return analyses, Counts(
+    counts = Counts(
         files=len(analyses),
         bytes=total,
-        unchanged=len(rel_of) - len(todo),
+        unchanged=len(analyses) - len(results),
         cached=hows.count("cached"),
         parsed=hows.count("parsed"),
         prefiltered=hows.count("prefiltered"),
     )
+    return AppAnalysis(analyses, counts, new_index)
 
 
 _memo: dict[str, JsAnalysis | None] = {"": EMPTY}
@@ -390,22 +391,6 @@ def _decoded(data: str) -> JsAnalysis | None:
     if data not in _memo:
         _memo[data] = decode_or_none(data)
     return _memo[data]
-
-
-def _save(
-    cache_path: Path, base: str, old: dict[str, IndexEntry], results: list[Analysed], kept: set[str]
-) -> None:
-    cache = JsCache.open(cache_path)
-    if cache is not None and cache.damaged:
-        cache.close()  # damage found while reading the index: start afresh
-        _discard(cache_path)
-        cache, old = JsCache.open(cache_path), {}
-    if cache is None:
-        return
-    try:
-        cache.save(base, old, results, kept)
-    finally:
-        cache.close()
 
 
 def _chunks(paths: list[str], sizes: list[int], count: int) -> list[list[str]]:

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from kit.findings import Finding, Severity
+from kit.verify.disk import Disk
 
 
 class Rule(NamedTuple):
@@ -67,6 +68,13 @@ class App(NamedTuple):
     root: Path
     files: tuple[str, ...]  # posix paths relative to root, .gitignore'd files and .git left out
     services: tuple[Service, ...]
+    links: frozenset[str] | None = None  # those of files that are symlinks; None: not known
+    # Where the checks ask about the disk beyond ``files``; None: a Disk that forgets.
+    disk: Disk | None = None
+
+
+def disk_of(app: App) -> Disk:
+    return app.disk if app.disk is not None else Disk(app.root)
 
 
 BUILD_FILE = "dotcloud.yml"

@@ -16,11 +16,14 @@ import re
 import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kit.findings import Finding
-from kit.proc import CommandFailed, Completed, run
-from kit.verify.model import App, Rule, Service
+from kit.verify.disk import Disk
+from kit.verify.model import App, Rule, Service, disk_of
+
+if TYPE_CHECKING:
+    from kit.proc import Completed
 
 CATEGORY = "project"
 PACKAGE_JSON = "package.json"
@@ -134,12 +137,24 @@ RULES: tuple[Rule, ...] = (
 
 def check_project(app: App) -> list[Finding]:
     """Findings about package.json, git, symbolic links and node_modules."""
+    return check_project_files(app) + check_project_git(app)
+
+
+def check_project_files(app: App) -> list[Finding]:
+    """The findings that depend on the app's files alone: package.json and links."""
+    findings: list[Finding] = []
+    files = frozenset(app.files)
+    for service in _node_approots(app.services).values():
+        findings.extend(_package_json(app, files, service))
+    findings.extend(_symlinks(app))
+    return findings
+
+
+def check_project_git(app: App) -> list[Finding]:
+    """The findings that need git's view: changes, untracked files, submodules, node_modules."""
     approots = _node_approots(app.services)
     findings: list[Finding] = []
     files = frozenset(app.files)
-    for service in approots.values():
-        findings.extend(_package_json(app, files, service))
-    findings.extend(_symlinks(app))
     git = _git_state(app, [_rel(a, NODE_MODULES) for a in approots])
     if isinstance(git, Finding):
         findings.append(git)
@@ -185,8 +200,7 @@ def _package_json(app: App, files: frozenset[str], service: Service) -> list[Fin
         "the code requires"
     )
     if path not in files:
-        full = app.root / path
-        if full.is_file():
+        if disk_of(app).is_file(path):
             message = (
                 f"{path} is ignored by .gitignore or .dotcloudignore, so push leaves it out and "
                 "runs no npm install"
@@ -199,7 +213,7 @@ def _package_json(app: App, files: frozenset[str], service: Service) -> list[Fin
         )
         return [PACKAGE_MISSING.finding(path, None, None, message, fix)]
     try:
-        data = (app.root / path).read_bytes()
+        data = disk_of(app).read(path)
     except OSError as exc:
         message = f"cannot be read: {exc.strerror or exc}"
         return [PACKAGE_SYNTAX.finding(path, None, None, message, "make it a readable file")]
@@ -325,16 +339,16 @@ def _dependency_positions(text: str) -> dict[str, _Where]:
 
 
 def _symlinks(app: App) -> list[Finding]:
+    disk = disk_of(app)
+    links = app.links
+    if links is None:  # not known from the listing: look at each file
+        links = frozenset(rel for rel in app.files if (app.root / rel).is_symlink())
     findings = []
-    for rel in app.files:
-        full = app.root / rel
-        if not full.is_symlink():
-            continue
-        try:
-            target = str(full.readlink())
-        except OSError:
+    for rel in sorted(links):
+        target = disk.readlink(rel)
+        if target is None:
             continue  # gone since the listing
-        problem = _link_problem(app.root, rel, target)
+        problem = _link_problem(disk, rel, target)
         if problem is not None:
             message, fix = problem
             findings.append(SYMLINK.finding(rel, None, None, message, fix))
@@ -355,7 +369,7 @@ def link_leaves_tree(rel: str, target: str) -> bool:
     return False
 
 
-def _link_problem(root: Path, rel: str, target: str) -> tuple[str, str] | None:
+def _link_problem(disk: Disk, rel: str, target: str) -> tuple[str, str] | None:
     fix = "replace the link with a copy of what it points to, or link to a path inside the app"
     if target.startswith("/"):
         message = (
@@ -369,7 +383,7 @@ def _link_problem(root: Path, rel: str, target: str) -> tuple[str, str] | None:
     inside = posixpath.normpath(posixpath.join(posixpath.dirname(rel), target))
     if NODE_MODULES in inside.split("/"):
         return None  # the kit never looks inside node_modules
-    if not (root / inside).exists():
+    if not disk.exists(inside):
         message = f"{rel} points to {target}, which does not exist"
         return message, "create the target, or remove the link"
     return None
@@ -388,15 +402,19 @@ class GitState(NamedTuple):
 _NOT_A_REPO = re.compile(r"not a git repository \(or any (?:of the )?parent")
 
 
-def _git(app: App, *args: str) -> Completed:
+def _git(app: App, *args: str) -> "Completed":
+    from kit.proc import run  # only apps in a git work tree pay for the import
+
     env = {**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
     return run(["git", *args], cwd=app.root, timeout=GIT_TIMEOUT, env=env, check=False)
 
 
 def _git_state(app: App, node_modules: list[str]) -> GitState | Finding | None:
     """The app's git status, None when git is absent or the app is not in a work tree."""
-    if shutil.which("git") is None:
+    if shutil.which("git") is None or not _may_be_in_work_tree(app.root):
         return None
+    from kit.proc import CommandFailed
+
     try:
         where = _git(app, "rev-parse", "--is-inside-work-tree", "--show-toplevel", "--show-prefix")
         if where.returncode != 0:
@@ -411,6 +429,14 @@ def _git_state(app: App, node_modules: list[str]) -> GitState | Finding | None:
     except CommandFailed as exc:
         return _unusable(str(exc))
     return _parse_status(lines[2], Path(lines[1]), status.stdout)
+
+
+def _may_be_in_work_tree(root: Path) -> bool:
+    """False only when git could not find a repository: no .git here or above, no GIT_DIR."""
+    if "GIT_DIR" in os.environ or "GIT_WORK_TREE" in os.environ:
+        return True
+    folder = root.absolute()
+    return any(os.path.lexists(f"{p}/.git") for p in (folder, *folder.parents))
 
 
 def _parse_status(prefix: str, toplevel: Path, output: str) -> GitState:
@@ -528,6 +554,8 @@ def _tracked(app: App, paths: list[str]) -> set[str]:
     """Which of ``paths`` are in the last commit (ls-tree names the entry, not its content)."""
     if not paths:
         return set()
+    from kit.proc import CommandFailed
+
     try:
         done = _git(app, "ls-tree", "-z", "--name-only", "HEAD", "--", *paths)
     except CommandFailed:

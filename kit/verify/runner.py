@@ -1,21 +1,66 @@
-"""Reading the app once and running every check over it."""
+"""Reading the app once and running every check over it.
 
+With the cache on, a run starts from the app's memo (:mod:`kit.verify.memo`): the
+listing, the file checks' results and the JavaScript stat index of the last run,
+each reused only when what it was made from is unchanged. A re-run after an edit
+to one JavaScript file stats the files and reads that one.
+"""
+
+from collections.abc import Callable
 from pathlib import Path
 
-from kit.appfs import list_app_files
+from kit.appfs import Listing, listing_still_true, scan_app
 from kit.errors import UsageError
 from kit.findings import Finding, sorted_findings
 from kit.paths import cache_dir
+from kit.verify.disk import Disk, still_true
+from kit.verify.jscache import IndexEntry
+from kit.verify.memo import FileChecks, Memo, files_digest, load, memo_path, save
 from kit.verify.model import App, Rule
 
 UPLOAD_IGNORE_FILES = (".gitignore", ".dotcloudignore")
+JS_CACHE_NAME = "js-analysis.sqlite3"
 
 
-def _wanted(rules: tuple[Rule, ...], selected: set[str] | None, ignored: set[str] | None) -> bool:
+def _wanted(
+    rules: Callable[[], tuple[Rule, ...]], selected: set[str] | None, ignored: set[str] | None
+) -> bool:
+    if selected is None and ignored is None:
+        return True  # without importing the check's module
     return any(
         (selected is None or r.slug in selected) and (ignored is None or r.slug not in ignored)
-        for r in rules
+        for r in rules()
     )
+
+
+def _supervisor_rules() -> tuple[Rule, ...]:
+    from kit.verify.supervisor import RULES
+
+    return RULES
+
+
+def _project_rules() -> tuple[Rule, ...]:
+    from kit.verify.project import RULES
+
+    return RULES
+
+
+def _code_rules() -> tuple[Rule, ...]:
+    from kit.verify.code import RULES
+
+    return RULES
+
+
+def _supervisor(app: App) -> list[Finding]:
+    from kit.verify.supervisor import check_supervisor
+
+    return check_supervisor(app)
+
+
+def _project_files(app: App) -> list[Finding]:
+    from kit.verify.project import check_project_files
+
+    return check_project_files(app)
 
 
 def verify_app(
@@ -31,24 +76,63 @@ def verify_app(
         raise UsageError(f"{root} does not exist")
     if not root.is_dir():
         raise UsageError(f"{root} is not a folder; give the app's root folder")
-    from kit.verify import buildfile, code, project, supervisor
+    cache = cache_dir() if use_cache else None
+    where = memo_path(cache, root) if cache is not None else None
+    last = load(where, root) if where is not None else None
 
-    try:
-        files = tuple(list_app_files(root, ignore_files=UPLOAD_IGNORE_FILES))
-    except OSError as exc:
-        raise UsageError(f"cannot read {root}: {exc.strerror or exc}") from None
-    services, findings = buildfile.check_build_file(root, files)
-    app = App(root, files, services)
-    if _wanted(supervisor.RULES, select, ignore):
-        findings += supervisor.check_supervisor(app)
-    if _wanted(code.RULES, select, ignore):
-        cache_path = cache_dir() / "js-analysis.sqlite3" if use_cache else None
-        findings += code.check_code(app, cache_path=cache_path, jobs=jobs)
-    if _wanted(project.RULES, select, ignore):
-        findings += project.check_project(app)
+    listing = _listing(root, last)
+    checks = _file_checks(root, listing, last)
+    disk = Disk(root)
+    app = App(root, listing.files, checks.services, listing.links, disk)
+    for name, rules, check in (
+        ("supervisor", _supervisor_rules, _supervisor),
+        ("project", _project_rules, _project_files),
+    ):
+        if name not in checks.results and _wanted(rules, select, ignore):
+            checks.results[name] = check(app)
+    checks.answers.update(disk.answers)
+    findings = [f for found in checks.results.values() for f in found]
+
+    if _wanted(_project_rules, select, ignore):
+        from kit.verify.project import check_project_git
+
+        findings += check_project_git(app)
+    index: dict[str, IndexEntry] = dict(last.js_index) if last is not None else {}
+    if _wanted(_code_rules, select, ignore):
+        from kit.verify.code import check_code
+
+        js_cache = cache / JS_CACHE_NAME if cache is not None else None
+        findings += check_code(app, cache_path=js_cache, index=index, jobs=jobs)
+    if where is not None:
+        memo = Memo(listing, checks, index)
+        if memo != last:
+            save(where, root, memo)
     kept = [
         f
         for f in findings
         if (select is None or f.rule in select) and (ignore is None or f.rule not in ignore)
     ]
     return sorted_findings(kept)
+
+
+def _listing(root: Path, last: Memo | None) -> Listing:
+    if last is not None and listing_still_true(root, last.listing):
+        return last.listing
+    try:
+        return scan_app(root, ignore_files=UPLOAD_IGNORE_FILES)
+    except OSError as exc:
+        raise UsageError(f"cannot read {root}: {exc.strerror or exc}") from None
+
+
+def _file_checks(root: Path, listing: Listing, last: Memo | None) -> FileChecks:
+    """The last run's file checks if nothing they looked at changed, else the build file's."""
+    digest = files_digest(listing)
+    if last is not None and last.checks is not None:
+        before = last.checks
+        if before.files_digest == digest and still_true(root, before.answers):
+            return before._replace(answers=dict(before.answers), results=dict(before.results))
+    from kit.verify.buildfile import check_build_file
+
+    disk = Disk(root)
+    services, findings = check_build_file(root, listing.files, disk=disk)
+    return FileChecks(digest, disk.answers, services, {"buildfile": findings})

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 from kit.findings import Finding
 from kit.render import SUPERVISOR_DIRECTORY
-from kit.verify.model import App, Rule, Service
+from kit.verify.model import App, Rule, Service, disk_of
 
 CONF = "supervisord.conf"
 MAX_BYTES = 1 << 20  # a real supervisord.conf is a few hundred bytes
@@ -130,12 +130,10 @@ def _check_service(app: App, files: frozenset[str], service: Service) -> list[Fi
         if service.process or service.processes:
             return []
         return [_missing(app, files, service, path)]
-    full = app.root / path
     try:
-        size = full.stat().st_size
-        if size > MAX_BYTES:
+        size, data = disk_of(app).read_limited(path, MAX_BYTES)
+        if data is None:
             return [_too_big(path, size)]
-        data = full.read_bytes()
     except OSError as exc:
         message = f"cannot be read: {exc.strerror or exc}"
         return [SYNTAX.finding(path, None, None, message, "make it a readable file")]
@@ -146,7 +144,7 @@ def _missing(app: App, files: frozenset[str], service: Service, path: str) -> Fi
     script = _guess_script(files, service.approot)
     fix = f"create {path} with:\n{_BOILERPLATE.format(script=script)}"
     fix += f"(or add `process: node {script}` to the service in dotcloud.yml)"
-    if (app.root / path).is_file():
+    if disk_of(app).is_file(path):
         message = (
             f"{path} is ignored by .gitignore or .dotcloudignore, so push leaves it out; service "
             f"{service.name} has no process or processes in dotcloud.yml, so nothing would start it"
@@ -517,7 +515,7 @@ class ConfCheck:
         if any(p in self.files for p in paths):
             return []
         shown = paths[0]
-        if (self.app.root / shown).exists():
+        if disk_of(self.app).exists(shown):
             message = (
                 f"[{section}] command runs {script.path}, but {shown} is ignored by .gitignore or "
                 ".dotcloudignore, so push leaves it out"

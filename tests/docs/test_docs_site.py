@@ -82,8 +82,10 @@ def test_terms_page_is_the_kits_table(site: Site) -> None:
 def _command_paths(cmd: click.Command, path: str) -> Iterator[str]:
     yield path
     if isinstance(cmd, click.Group):
-        for name, sub in cmd.commands.items():
-            if not sub.hidden:
+        ctx = click.Context(cmd)
+        for name in cmd.list_commands(ctx):
+            sub = cmd.get_command(ctx, name)
+            if sub is not None and not sub.hidden:
                 yield from _command_paths(sub, f"{path} {name}")
 
 

@@ -1,0 +1,131 @@
+"""What the checks ask of the disk beyond the listing, asked so the answers are kept.
+
+The build-file, supervisor and project checks look at more than the list of the
+app's files: the bytes of dotcloud.yml and each supervisord.conf, whether an
+ignored file exists, where an approot resolves, what a link points to. Asked
+through :class:`Disk`, each question and its answer is remembered, and
+:func:`still_true` asks them all again: when every answer is the same, so are
+the checks' findings, and :mod:`kit.verify.memo` reuses them without running the
+checks (or importing the YAML, JSON Schema and supervisor libraries they use).
+
+A file's bytes are remembered by size, mtime and inode, like the stat index of
+:mod:`kit.verify.jscache`, and never trusted when the file changed within
+:data:`kit.appfs.RACY_WINDOW_NS` of being read.
+"""
+
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import cast
+
+from kit.appfs import RACY_WINDOW_NS
+
+# (question, path relative to the root) -> the answer; answers are plain values.
+Answers = dict[tuple[str, str], object]
+
+
+class Disk:
+    """The app's folder, answering the checks' questions and remembering each answer."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.answers: Answers = {}
+        self._racy = time.time_ns() - RACY_WINDOW_NS
+
+    def _keep(self, question: str, rel: str, answer: object) -> None:
+        self.answers[(question, rel)] = answer
+
+    def is_file(self, rel: str) -> bool:
+        answer = _ask("is_file", self.root, rel)
+        self._keep("is_file", rel, answer)
+        return bool(answer)
+
+    def is_dir(self, rel: str) -> bool:
+        answer = _ask("is_dir", self.root, rel)
+        self._keep("is_dir", rel, answer)
+        return bool(answer)
+
+    def exists(self, rel: str) -> bool:
+        answer = _ask("exists", self.root, rel)
+        self._keep("exists", rel, answer)
+        return bool(answer)
+
+    def inside(self, rel: str) -> bool:
+        """Whether ``rel``, links resolved, is the root or below it."""
+        answer = _ask("inside", self.root, rel)
+        self._keep("inside", rel, answer)
+        return bool(answer)
+
+    def subfolders(self, rel: str) -> list[str]:
+        """The names of the folders in ``rel``, sorted; none when it is not a folder."""
+        answer = _ask("subfolders", self.root, rel)
+        self._keep("subfolders", rel, answer)
+        return list(cast(tuple[str, ...], answer))
+
+    def readlink(self, rel: str) -> str | None:
+        """What the link ``rel`` points to; None when it is not a link (any more)."""
+        answer = _ask("readlink", self.root, rel)
+        self._keep("readlink", rel, answer)
+        return answer if isinstance(answer, str) else None
+
+    def read(self, rel: str) -> bytes:
+        """The bytes of ``rel``; raises OSError as reading would (the error is remembered)."""
+        _, data = self.read_limited(rel, None)
+        return data if data is not None else b""  # None only past a limit
+
+    def read_limited(self, rel: str, limit: int | None) -> tuple[int, bytes | None]:
+        """The size of ``rel`` and its bytes, or None for the bytes when past ``limit``."""
+        try:
+            with open(self.root / rel, "rb") as handle:
+                info = os.fstat(handle.fileno())
+                data = None if limit is not None and info.st_size > limit else handle.read()
+        except OSError as exc:
+            self._keep("read", rel, ("error", exc.errno))
+            raise
+        trusted = info.st_mtime_ns < self._racy
+        signature = (info.st_size, info.st_mtime_ns, info.st_ino) if trusted else None
+        self._keep("read", rel, signature)
+        return info.st_size, data
+
+
+def _ask(question: str, root: Path, rel: str) -> object:
+    path = root / rel
+    if question == "is_file":
+        return path.is_file()
+    if question == "is_dir":
+        return path.is_dir()
+    if question == "exists":
+        return path.exists()
+    if question == "inside":
+        try:
+            return path.resolve().is_relative_to(root.resolve())
+        except (OSError, RuntimeError):
+            return False
+    if question == "subfolders":
+        try:
+            return tuple(sorted(e.name for e in os.scandir(path) if e.is_dir()))
+        except OSError:
+            return ()
+    if question == "readlink":
+        try:
+            return str(path.readlink())
+        except OSError:
+            return None
+    if question == "read":
+        try:
+            info = path.stat()
+        except OSError as exc:
+            return ("error", exc.errno)
+        return (info.st_size, info.st_mtime_ns, info.st_ino)
+    raise ValueError(f"no such question: {question}")
+
+
+def still_true(root: Path, answers: Mapping[tuple[str, str], object]) -> bool:
+    """Whether asking every question again gives the same answers."""
+    for (question, rel), answer in answers.items():
+        if answer is None and question == "read":
+            return False  # read too soon after a change to be trusted
+        if _ask(question, root, rel) != answer:
+            return False
+    return True
