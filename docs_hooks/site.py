@@ -57,6 +57,11 @@ API_MODULES = (
     "kit.verify.project",
     "kit.verify.output",
     "kit.verify.yamlpos",
+    "kit.verify.disk",
+    "kit.verify.jscache",
+    "kit.verify.memo",
+    "kit.verify.watch",
+    "kit.verify.server",
     "kit.sandbox.envfile",
     "kit.sandbox.supconf",
 )

@@ -1,6 +1,4 @@
-from __future__ import annotations
-
-from kit.cli import run
+from kit.launch import run
 
 if __name__ == "__main__":
     run()

@@ -1,17 +1,30 @@
 """Where the kit keeps its state: ``$DOTKIT_HOME``, else the XDG data folder."""
 
+from __future__ import annotations
+
 import os
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def home_path() -> str:
+    """``$DOTKIT_HOME``, else ``$XDG_DATA_HOME/dotkit``, else ``~/.local/share/dotkit``.
+
+    A string, so the verify client can ask without importing pathlib.
+    """
+    explicit = os.environ.get("DOTKIT_HOME")
+    if explicit:
+        return explicit
+    base = os.environ.get("XDG_DATA_HOME") or f"{os.path.expanduser('~')}/.local/share"  # noqa: PTH111
+    return f"{base}/dotkit"
 
 
 def dotkit_home() -> Path:
-    """``$DOTKIT_HOME``, else ``$XDG_DATA_HOME/dotkit``, else ``~/.local/share/dotkit``."""
-    explicit = os.environ.get("DOTKIT_HOME")
-    if explicit:
-        return Path(explicit)
-    xdg = os.environ.get("XDG_DATA_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
-    return base / "dotkit"
+    from pathlib import Path
+
+    return Path(home_path())
 
 
 def cache_dir() -> Path:

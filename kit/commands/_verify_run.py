@@ -38,3 +38,43 @@ def run_verify(
     else:
         click.echo(render_text(findings, read_lines, root=str(app)), nl=False)
     return EXIT_FAILED if has_errors(findings) else EXIT_OK
+
+
+def through_server(app: Path, *, fmt: str, select: str | None, ignore: str | None) -> int | None:
+    """Start the verify server if need be and run there; None to run here instead."""
+    from kit.verify import server
+    from kit.verify.client import forward
+
+    if server.SERVING:
+        return None  # this is the server: run here
+    started = server.start()
+    if started is None:
+        click.echo(
+            f"dotkit: warning: the verify server could not start (see {server.log_path()}); "
+            "verifying without it",
+            err=True,
+        )
+        return None
+    pid, new = started
+    if new:
+        click.echo(
+            f"dotkit: verify server started (pid {pid}); later `dotkit verify` runs use it "
+            f"until it has been idle {server.idle_seconds() / 60:g} minutes, or "
+            "`dotkit verify --stop-server`",
+            err=True,
+        )
+    argv = ["verify", str(app), "--format", fmt]
+    argv += ["--select", select] if select else []
+    argv += ["--ignore", ignore] if ignore else []
+    return forward(argv)
+
+
+def stop_server_command() -> int:
+    from kit.verify import server
+
+    pid = server.stop()
+    if pid is None:
+        click.echo("dotkit: no verify server was running", err=True)
+    else:
+        click.echo(f"dotkit: stopped the verify server (pid {pid})", err=True)
+    return EXIT_OK

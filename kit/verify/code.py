@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, MutableMapping
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 from kit.findings import Finding
@@ -126,6 +127,7 @@ def check_code(
     *,
     cache_path: Path | None,
     index: MutableMapping[str, IndexEntry] | None = None,
+    changed: AbstractSet[str] | None = None,
     jobs: int | None = None,
     parallel_min_bytes: int = PARALLEL_MIN_BYTES,
 ) -> list[Finding]:
@@ -133,7 +135,7 @@ def check_code(
 
     ``cache_path`` is the SQLite store of analyses by content; ``index``, when given,
     is the stat index of the last run (see :mod:`kit.verify.jscache`), replaced in
-    place by this run's.
+    place by this run's; ``changed``, from a watcher, the only files that may differ.
     """
     services = [s for s in app.services if s.type == "nodejs" and s.approot_ok]
     # The listing already leaves node_modules out; npm rebuilds it on the platform
@@ -150,6 +152,7 @@ def check_code(
         sorted(wanted),
         cache_path=cache_path,
         index=index,
+        changed=changed,
         jobs=jobs,
         parallel_min_bytes=parallel_min_bytes,
     )

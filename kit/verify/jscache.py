@@ -27,6 +27,7 @@ import os
 import stat
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -325,13 +326,16 @@ def analyse_app(
     *,
     cache_path: Path | None,
     index: Mapping[str, IndexEntry] | None = None,
+    changed: AbstractSet[str] | None = None,
     jobs: int | None = None,
     parallel_min_bytes: int = PARALLEL_MIN_BYTES,
 ) -> AppAnalysis:
     """The analysis of each regular file in ``rel_paths``, by relative path.
 
     ``index`` is the stat index the last run returned: files it knows by size,
-    mtime and inode are not opened.
+    mtime and inode are not opened. ``changed``, from a watcher that saw every
+    change since that run, names the only files that may differ from the index;
+    the others are not even stat-ed.
     """
     started = time.time_ns()
     base = os.fspath(root.resolve())
@@ -344,6 +348,15 @@ def analyse_app(
     total = 0
     lstat, is_regular, memo = os.lstat, stat.S_ISREG, _memo  # the loop runs once per file
     for rel in rel_paths:
+        if changed is not None and rel not in changed:
+            entry = old.get(rel)
+            if entry is not None and entry[1] >= 0:  # not racily clean: watched since
+                known = memo.get(entry[4]) or _decoded(entry[4])
+                if known is not None:
+                    total += entry[0]
+                    analyses[rel] = known
+                    new_index[rel] = entry
+                    continue
         path = f"{base}/{rel}"
         try:
             info = lstat(path)

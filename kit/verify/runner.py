@@ -4,10 +4,15 @@ With the cache on, a run starts from the app's memo (:mod:`kit.verify.memo`): th
 listing, the file checks' results and the JavaScript stat index of the last run,
 each reused only when what it was made from is unchanged. A re-run after an edit
 to one JavaScript file stats the files and reads that one.
+
+In the verify server (:mod:`kit.verify.server`) a :class:`Tracker` keeps the memo
+in memory and says what changed since the last run, from inotify: then not even
+the stat calls are needed for what it saw unchanged.
 """
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple, Protocol
 
 from kit.appfs import Listing, listing_still_true, scan_app
 from kit.errors import UsageError
@@ -20,6 +25,38 @@ from kit.verify.model import App, Rule
 
 UPLOAD_IGNORE_FILES = (".gitignore", ".dotcloudignore")
 JS_CACHE_NAME = "js-analysis.sqlite3"
+
+
+class Changes(NamedTuple):
+    """What a watcher saw change in an app since its last run."""
+
+    folders: bool  # an entry was added, removed or renamed somewhere in the tree
+    files: frozenset[str]  # files written to or touched, relative to the root
+
+
+class Tracker(Protocol):
+    """What a long-lived process knows about an app between two runs."""
+
+    def memo(self, root: Path) -> Memo | None:
+        """The memo the last run here left, kept in memory."""
+
+    def changes(self, root: Path) -> Changes | None:
+        """Everything that changed since that run; None when that is not known."""
+
+    def finished(self, root: Path, memo: Memo) -> None:
+        """Keep ``memo`` and watch what it lists from now on."""
+
+    def later(self, job: Callable[[], None]) -> None:
+        """Run ``job`` once the run's answer is out (writing the memo can wait)."""
+
+
+_tracker: Tracker | None = None
+
+
+def set_tracker(tracker: Tracker | None) -> None:
+    """Install the tracker every later run uses (the verify server does)."""
+    global _tracker
+    _tracker = tracker
 
 
 def _wanted(
@@ -78,9 +115,13 @@ def verify_app(
         raise UsageError(f"{root} is not a folder; give the app's root folder")
     cache = cache_dir() if use_cache else None
     where = memo_path(cache, root) if cache is not None else None
-    last = load(where, root) if where is not None else None
+    tracker = _tracker if where is not None else None
+    last = tracker.memo(root) if tracker is not None else None
+    if last is None and where is not None:
+        last = load(where, root)
+    changes = tracker.changes(root) if tracker is not None and last is not None else None
 
-    listing = _listing(root, last)
+    listing = _listing(root, last, changes)
     checks = _file_checks(root, listing, last)
     disk = Disk(root)
     app = App(root, listing.files, checks.services, listing.links, disk)
@@ -102,10 +143,15 @@ def verify_app(
         from kit.verify.code import check_code
 
         js_cache = cache / JS_CACHE_NAME if cache is not None else None
-        findings += check_code(app, cache_path=js_cache, index=index, jobs=jobs)
+        changed = changes.files if changes is not None and last is not None else None
+        findings += check_code(app, cache_path=js_cache, index=index, changed=changed, jobs=jobs)
     if where is not None:
         memo = Memo(listing, checks, index)
-        if memo != last:
+        if tracker is not None:
+            tracker.finished(root, memo)
+            if memo != last:
+                tracker.later(lambda: save(where, root, memo))
+        elif memo != last:
             save(where, root, memo)
     kept = [
         f
@@ -115,8 +161,12 @@ def verify_app(
     return sorted_findings(kept)
 
 
-def _listing(root: Path, last: Memo | None) -> Listing:
-    if last is not None and listing_still_true(root, last.listing):
+def _listing(root: Path, last: Memo | None, changes: Changes | None) -> Listing:
+    if last is not None and changes is not None:
+        ignore_files = {path for path, *_ in last.listing.ignore_files}
+        if not changes.folders and not changes.files & ignore_files:
+            return last.listing  # the watcher saw no entry come or go
+    elif last is not None and listing_still_true(root, last.listing):
         return last.listing
     try:
         return scan_app(root, ignore_files=UPLOAD_IGNORE_FILES)
