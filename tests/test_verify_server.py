@@ -225,6 +225,9 @@ def test_served_runs_print_what_runs_here_print(app: Path, env: dict[str, str]) 
     assert "serving" in log
     served = dotkit("verify", app, env=env)
     assert (served.returncode, served.stdout, served.stderr) == (fresh.returncode, fresh.stdout, "")
+    again = dotkit("verify", app, "--serve", env=env)  # handed to the server, which serves it
+    assert (again.returncode, again.stdout, again.stderr) == (fresh.returncode, fresh.stdout, "")
+    assert server_log(env).count("serving") == 1
     (app / "web" / "server.js").write_text("require('http').createServer(h).listen(3000);\n")
     served = dotkit("verify", app, "--format", "json", env=env)
     assert served.returncode == 1 and '"http-port-not-8080"' in served.stdout

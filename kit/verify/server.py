@@ -187,6 +187,8 @@ def _read(connection: socket.socket) -> bytes:
 
 
 def _run(cwd: str, argv: list[str]) -> bytes:
+    if argv[:1] != ["verify"]:
+        return b"declined\0only verify is served"
     from kit.cli import main
 
     out, err = io.StringIO(), io.StringIO()
@@ -211,4 +213,8 @@ def _note(message: str) -> None:
 
 
 if __name__ == "__main__":
-    serve()
+    # Serve from the module under its own name, so that SERVING is set where the
+    # rest of the kit (kit.commands._verify_run) looks for it, not on __main__.
+    from kit.verify import server
+
+    server.serve()
