@@ -617,7 +617,8 @@ def main() -> None:
         print(
             f"JavaScript files opened by the warm run: {len(warm_js)} "
             f"({', '.join(Path(p).relative_to(app).as_posix() for p in warm_js)}); "
-            f"changed: {changed.relative_to(app).as_posix()}"
+            f"changed: {changed.relative_to(app).as_posix()} (the others changed in the "
+            f"rounds before, less than {RACY_WINDOW_NS / 1e9:g} s ago: read again, not trusted)"
         )
         print(
             f"code check alone, in-process: cold {alone_cold:.3f} s, warm {alone_warm:.3f} s, "
