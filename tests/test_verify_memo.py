@@ -11,28 +11,8 @@ from kit.paths import cache_dir
 from kit.verify import buildfile, memo, runner
 from kit.verify.memo import memo_path
 from kit.verify.runner import verify_app
-from testing.apps import write_files
-
-APP = {
-    "dotcloud.yml": "www:\n  type: nodejs\n  approot: web\n",
-    ".gitignore": "*.log\nsecret.json\n",
-    "web/supervisord.conf": (
-        "[program:node]\ncommand = node server.js\ndirectory = /home/dotcloud/current\n"
-    ),
-    "web/package.json": '{"name": "web", "version": "1.0.0"}\n',
-    "web/server.js": "require('http').createServer(h).listen(8080);\n",
-    "web/db.js": "require('redis').createClient(6379, 'localhost');\n",
-    "web/lib/util.js": "module.exports = 1;\n",
-}
-
-
-def age(root: Path) -> None:
-    """Every file and folder an hour older, so the memo trusts their stats."""
-    for path in [*root.rglob("*"), root]:
-        info = path.lstat()
-        os.utime(
-            path, ns=(info.st_atime_ns, info.st_mtime_ns - 3600 * 10**9), follow_symlinks=False
-        )
+from testing.apps import VERIFY_APP as APP
+from testing.apps import age, write_files
 
 
 @pytest.fixture

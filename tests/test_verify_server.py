@@ -18,29 +18,12 @@ from kit.verify import disk, jscache, runner
 from kit.verify.client import forward
 from kit.verify.runner import Changes, set_tracker, verify_app
 from kit.verify.watch import Watcher, _Event
-from testing.apps import write_files
+from testing.apps import VERIFY_APP as APP
+from testing.apps import age, write_files
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify")
 
 REPO = Path(__file__).resolve().parent.parent
-APP = {
-    "dotcloud.yml": "www:\n  type: nodejs\n  approot: web\n",
-    "web/supervisord.conf": (
-        "[program:node]\ncommand = node server.js\ndirectory = /home/dotcloud/current\n"
-    ),
-    "web/package.json": '{"name": "web", "version": "1.0.0"}\n',
-    "web/server.js": "require('http').createServer(h).listen(8080);\n",
-    "web/lib/db.js": "require('redis').createClient(6379, 'localhost');\n",
-    "web/lib/util.js": "module.exports = 1;\n",
-}
-
-
-def age(root: Path) -> None:
-    for path in [*root.rglob("*"), root]:
-        info = path.lstat()
-        os.utime(
-            path, ns=(info.st_atime_ns, info.st_mtime_ns - 3600 * 10**9), follow_symlinks=False
-        )
 
 
 @pytest.fixture
@@ -78,10 +61,10 @@ def test_new_removed_and_renamed_entries_change_the_folders(app: Path, watcher: 
     verify_app(app)
     (app / "web" / "new.js").write_text("x\n")
     (app / "web" / "lib" / "util.js").unlink()
-    (app / "web" / "lib" / "db.js").rename(app / "web" / "lib" / "store.js")
+    (app / "web" / "db.js").rename(app / "web" / "store.js")
     changes = watcher.changes(app)
     assert changes is not None and changes.folders
-    assert changes.files == {"web/new.js", "web/lib/util.js", "web/lib/db.js", "web/lib/store.js"}
+    assert changes.files == {"web/new.js", "web/lib/util.js", "web/db.js", "web/store.js"}
 
 
 def test_a_run_consumes_only_the_changes_it_was_told(app: Path, watcher: Watcher) -> None:
@@ -140,8 +123,8 @@ def test_unchanged_files_are_not_even_stat_ed(
 EDITS = [
     ("web/server.js", "require('http').createServer(h).listen(3000);\n"),
     ("web/server.js", "require('http').createServer(h).listen(8080);\n"),
-    ("web/lib/db.js", "module.exports = 2;\n"),
-    ("web/lib/db.js", "require('redis').createClient(6379, '127.0.0.1');\n"),
+    ("web/db.js", "module.exports = 2;\n"),
+    ("web/db.js", "require('redis').createClient(6379, '127.0.0.1');\n"),
     ("web/routes/api.js", "require('net').createServer(f).listen(7000);\n"),
     ("web/supervisord.conf", "[program:node]\ncommand = node main.js\n"),
     ("web/package.json", "{ not json\n"),
@@ -278,3 +261,19 @@ def test_the_server_stops_when_idle(app: Path, env: dict[str, str]) -> None:
     while "idle: stopping" not in server_log(env) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert "idle: stopping" in server_log(env)
+
+
+def test_a_server_that_cannot_start_leaves_a_local_run(
+    app: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kit.cli import main
+    from kit.verify import server
+
+    monkeypatch.setattr(server, "start", lambda: None)
+    assert main(["verify", str(app), "--serve", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert '"localhost-service"' in captured.out
+    assert captured.err == (
+        f"dotkit: warning: the verify server could not start (see {server.log_path()}); "
+        "verifying without it\n"
+    )

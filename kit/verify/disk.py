@@ -37,37 +37,31 @@ class Disk:
     def _keep(self, question: str, rel: str, answer: object) -> None:
         self.answers[(question, rel)] = answer
 
+    def _asked(self, question: str, rel: str) -> object:
+        answer = _ask(question, self.root, rel)
+        self._keep(question, rel, answer)
+        return answer
+
     def is_file(self, rel: str) -> bool:
-        answer = _ask("is_file", self.root, rel)
-        self._keep("is_file", rel, answer)
-        return bool(answer)
+        return bool(self._asked("is_file", rel))
 
     def is_dir(self, rel: str) -> bool:
-        answer = _ask("is_dir", self.root, rel)
-        self._keep("is_dir", rel, answer)
-        return bool(answer)
+        return bool(self._asked("is_dir", rel))
 
     def exists(self, rel: str) -> bool:
-        answer = _ask("exists", self.root, rel)
-        self._keep("exists", rel, answer)
-        return bool(answer)
+        return bool(self._asked("exists", rel))
 
     def inside(self, rel: str) -> bool:
         """Whether ``rel``, links resolved, is the root or below it."""
-        answer = _ask("inside", self.root, rel)
-        self._keep("inside", rel, answer)
-        return bool(answer)
+        return bool(self._asked("inside", rel))
 
     def subfolders(self, rel: str) -> list[str]:
         """The names of the folders in ``rel``, sorted; none when it is not a folder."""
-        answer = _ask("subfolders", self.root, rel)
-        self._keep("subfolders", rel, answer)
-        return list(cast(tuple[str, ...], answer))
+        return list(cast(tuple[str, ...], self._asked("subfolders", rel)))
 
     def readlink(self, rel: str) -> str | None:
         """What the link ``rel`` points to; None when it is not a link (any more)."""
-        answer = _ask("readlink", self.root, rel)
-        self._keep("readlink", rel, answer)
+        answer = self._asked("readlink", rel)
         return answer if isinstance(answer, str) else None
 
     def read(self, rel: str) -> bytes:

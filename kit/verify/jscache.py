@@ -11,7 +11,7 @@ Two levels, as in git and ccache:
   another branch, a reverted edit) is never parsed twice. Content the prefilter
   rules out is not stored: ruling it out again costs less than looking it up.
 
-A file changed within :data:`RACY_WINDOW_NS` of the run is indexed so that the next
+A file changed within :data:`kit.appfs.RACY_WINDOW_NS` of the run is indexed so that the next
 run reads it again (git's "racily clean" entries): a second edit inside one tick of
 the file system's clock would otherwise leave size and mtime as they were.
 
@@ -31,6 +31,7 @@ from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from kit.appfs import RACY_WINDOW_NS
 from kit.jsanalysis import (
     DataWrite,
     JsAnalysis,
@@ -50,8 +51,6 @@ ANALYZER_VERSION = 1
 EMPTY = JsAnalysis((), None)
 # Below this much JavaScript to read, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 1 << 20
-# Coarser than any file system's clock the kit meets (FAT keeps 2 s).
-RACY_WINDOW_NS = 2_000_000_000
 # Analyses no run has used for this long are dropped.
 KEEP_DAYS = 30
 _SCHEMA_VERSION = 2  # PRAGMA user_version; another value means an older layout
