@@ -488,7 +488,7 @@ def _code_check_alone(app: Path, cache: Path) -> tuple[float, float, str]:
     sys.path.insert(0, str(REPO))
     from kit.appfs import list_app_files
     from kit.verify.code import SCRIPT_SUFFIXES
-    from kit.verify.jscache import analyse_app
+    from kit.verify.fast.jscache import analyse_app
 
     files = [f for f in list_app_files(app) if f.endswith(SCRIPT_SUFFIXES)]
     start = time.perf_counter()
@@ -507,7 +507,7 @@ def _code_check_alone(app: Path, cache: Path) -> tuple[float, float, str]:
 
 def _unfiltered_rate(app: Path, files: int = 1000) -> float:
     """MB/s of analyze_js on one core with no prefilter: every file parsed."""
-    from kit.jsanalysis import analyze_js
+    from kit.js.analysis import analyze_js
 
     paths = [p for p in sorted(app.glob("svc00*/**/*.js")) if "node_modules" not in p.parts]
     sources = [p.read_bytes() for p in paths[:files]]

@@ -13,16 +13,14 @@ import stat
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from kit.errors import OperationFailed, UsageError
-
-if TYPE_CHECKING:
-    from kit.render import OutFile  # the YAML library, only for writing
+from kit.files import OutFile
+from kit.platform.facts import TORQUE_FILE
 
 ALWAYS_SKIPPED = frozenset({".git", "node_modules"})
 SCRIPT_SUFFIXES = (".js", ".mjs", ".cjs")
-TORQUE = ".torque"
 
 
 class _Spec(NamedTuple):
@@ -176,11 +174,11 @@ def find_gears(root: Path, files: Sequence[str]) -> list[GearLocation]:
     """The app root itself if it holds a ``.torque``, then each direct subfolder that does."""
     gears: list[GearLocation] = []
     present = set(files)
-    if TORQUE in present or (root / TORQUE).is_file():
+    if TORQUE_FILE in present or (root / TORQUE_FILE).is_file():
         gears.append(GearLocation(root.resolve().name or "app", "."))
     for rel in files:
         parts = rel.split("/")
-        if len(parts) == 2 and parts[1] == TORQUE:
+        if len(parts) == 2 and parts[1] == TORQUE_FILE:
             gears.append(GearLocation(parts[0], parts[0]))
     return gears
 

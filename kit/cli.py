@@ -105,14 +105,18 @@ def cli(ctx: click.Context, application: str | None, assume_yes: bool) -> None:
 
     Exit codes: 0 success, 1 findings or a failed operation, 2 bad input or usage.
     """
-    ctx.obj = {"application": application, "assume_yes": assume_yes}
+    # A caller of main() may have put values in the context first (the verify server).
+    ctx.ensure_object(dict).update(application=application, assume_yes=assume_yes)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return its exit code; never raises for bad input."""
+def main(argv: Sequence[str] | None = None, *, obj: dict[str, object] | None = None) -> int:
+    """Run the CLI and return its exit code; never raises for bad input.
+
+    ``obj`` starts the click context's object (a long-lived caller's state).
+    """
     args = list(argv) if argv is not None else sys.argv[1:]
     try:
-        result = cli.main(args=args, prog_name="dotkit", standalone_mode=False)
+        result = cli.main(args=args, prog_name="dotkit", standalone_mode=False, obj=dict(obj or {}))
     except click.exceptions.Abort:
         click.echo("Interrupted.", err=True)
         return EXIT_INTERRUPTED
@@ -120,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         exc.show()
         return EXIT_BAD_INPUT if isinstance(exc, click.UsageError) else exc.exit_code
     except InputError as exc:
-        from kit.report import render_findings_text
+        from kit.findings import render_findings_text
 
         click.echo(f"dotkit: error: {exc}", err=True)
         if exc.findings:

@@ -1,5 +1,6 @@
 """Findings: one observation about the user's files, with an address and a fix."""
 
+from collections.abc import Iterable
 from typing import Any, Literal, NamedTuple
 
 Severity = Literal["error", "warning", "info"]
@@ -49,3 +50,14 @@ def sorted_findings(findings: list[Finding] | tuple[Finding, ...]) -> list[Findi
 
 def has_errors(findings: list[Finding] | tuple[Finding, ...]) -> bool:
     return any(f.severity == "error" for f in findings)
+
+
+def render_findings_text(findings: Iterable[Finding]) -> str:
+    """Findings as indented text: severity, location and rule, the message, the fix."""
+    lines: list[str] = []
+    for f in findings:
+        lines.append(f"{f.severity:<8} {f.location}  [{f.rule}]")
+        lines.append(f"         {f.message}")
+        if f.fix:
+            lines.append(f"         fix: {f.fix}")
+    return "\n".join(lines)

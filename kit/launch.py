@@ -1,6 +1,6 @@
 """The ``dotkit`` entry point: a verify server takes ``dotkit verify`` if one runs.
 
-Only ``verify`` is ever handed over (see :mod:`kit.verify.client`); every other
+Only ``verify`` is ever handed over (see :mod:`kit.verifyd.client`); every other
 command, and ``verify`` when no server answers, goes straight to the click CLI in
 :mod:`kit.cli`. Nothing is imported for the check but what it needs.
 """
@@ -11,7 +11,7 @@ import sys
 def run() -> None:
     """Console-script entry point."""
     if sys.argv[1:2] == ["verify"]:
-        from kit.verify.client import forward
+        from kit.verifyd.client import forward
 
         code = forward(sys.argv[1:])
         if code is not None:

@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from kit import proc
+from kit.convert.migration import ReportRow
 from kit.findings import Finding
-from kit.migration import ReportRow
 from kit.terms import TERMS, Term
 
 REPO = Path(__file__).resolve().parent.parent

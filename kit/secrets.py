@@ -6,7 +6,9 @@ files the user asked for but masked in every report, diff and message.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable
 
 SECRET_WORDS = ("PASS", "SECRET", "TOKEN", "KEY", "AUTH")
 MASK = "********"
@@ -32,3 +34,15 @@ def shown_value(key: str, value: str) -> str:
 
 def has_secret(key: str, value: str) -> bool:
     return is_secret_key(key) or shown_value(key, value) != value
+
+
+def mask_text(text: str, secrets: Iterable[str]) -> str:
+    """Hide every secret value (and its JSON-escaped form) and URL passwords."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) < 3:
+            continue
+        text = text.replace(secret, MASK)
+        escaped = json.dumps(secret)[1:-1]
+        if escaped != secret:
+            text = text.replace(escaped, MASK)
+    return mask_url_passwords(text)

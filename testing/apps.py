@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kit.verify.model import Service
+from kit.platform.model import Service
 
 
 def write_files(root: Path, files: Mapping[str, str | bytes]) -> Path:

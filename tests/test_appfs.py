@@ -8,7 +8,7 @@ import pytest
 
 from kit.appfs import find_gears, list_app_files, write_tree
 from kit.errors import OperationFailed
-from kit.render import OutFile
+from kit.files import OutFile
 
 
 def _tree(root: Path, files: dict[str, str]) -> None:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kit.jsanalysis import JsAnalysis, ListenCall, PortArg, Span, analyze_js, line_column
+from kit.js.analysis import JsAnalysis, ListenCall, PortArg, Span, analyze_js, line_column
 
 GEAR = b"""var http = require('http');
 http.createServer(function (req, res) {

@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from kit.jsanalysis import Span, analyze_js
-from kit.jsfix import Edit, apply_edits, plan_port_fixes
+from kit.js.analysis import Span, analyze_js
+from kit.js.fix import Edit, apply_edits, plan_port_fixes
 
 GEAR = b"""var http = require('http');
 http.createServer(function (req, res) {

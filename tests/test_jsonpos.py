@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kit.convert.torque import parse_torque
 from kit.jsonpos import JsonProblems, Pos, parse
-from kit.torque import parse_torque
 
 
 def _problems(text: str) -> list[tuple[int, int, str]]:

@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from supervisor.options import ServerOptions, UnhosedConfigParser
 
-from kit.convert import GearInput, Options, convert_app
+from kit.convert.app import GearInput, Options, convert_app
+from kit.convert.render import _UNCARRIABLE
 from kit.errors import InputError
-from kit.naming import normalize_env_key
-from kit.render import _UNCARRIABLE
+from kit.platform.names import normalize_env_key
 
 TRICKY = [
     "%",

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from kit.naming import assign_service_names, env_key_problem, normalize_env_key
-from kit.render import ServicePlan, key_lines, render_build_file, supervisor_command
+from kit.convert.naming import assign_service_names
+from kit.convert.render import ServicePlan, key_lines, render_build_file, supervisor_command
+from kit.platform.names import env_key_problem, normalize_env_key
 from kit.secrets import mask_url_passwords, shown_value
 
 

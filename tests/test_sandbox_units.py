@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from kit.errors import UsageError
+from kit.platform.model import Service
 from kit.sandbox import envfile, supconf
 from kit.sandbox.backend import ContainerSpec, Inside, Peer, hosts_file
 from kit.sandbox.build import cache_decision
 from kit.sandbox.layout import Layout, check_app_name
 from kit.sandbox.pipe import Route, listen, parse_endpoint
-from kit.verify.model import Service
 
 
 def _svc(name: str, **kw: object) -> Service:

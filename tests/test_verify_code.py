@@ -10,12 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kit import jsanalysis
 from kit.findings import Finding
-from kit.jsanalysis import analyze_js, worth_parsing
-from kit.verify import jscache
+from kit.js import analysis as jsanalysis
+from kit.js.analysis import analyze_js, worth_parsing
+from kit.platform.model import Service
 from kit.verify.code import RULES, check_code
-from kit.verify.model import App, Rule, Service
+from kit.verify.fast import jscache
+from kit.verify.model import Rule
+from kit.verify.model import Target as App
 from testing.apps import age, make_service, write_files
 
 ENV_JSON = "/home/dotcloud/environment.json"

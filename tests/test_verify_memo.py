@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from kit.paths import cache_dir
-from kit.verify import buildfile, memo, runner
-from kit.verify.memo import memo_path
+from kit.verify import buildfile, runner
+from kit.verify.fast import memo
+from kit.verify.fast.memo import memo_path
 from kit.verify.runner import verify_app
 from testing.apps import VERIFY_APP as APP
 from testing.apps import age, write_files

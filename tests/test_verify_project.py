@@ -13,8 +13,9 @@ import pytest
 
 from kit.appfs import list_app_files
 from kit.findings import Finding
+from kit.platform.model import Service
 from kit.proc import run
-from kit.verify.model import App, Service
+from kit.verify.model import Target as App
 from kit.verify.project import RULES, check_project, link_leaves_tree, package_json_problems
 from testing.apps import make_service, write_files
 

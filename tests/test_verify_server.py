@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from kit import appfs
-from kit.verify import disk, jscache, runner
-from kit.verify.client import forward
-from kit.verify.runner import Changes, set_tracker, verify_app
-from kit.verify.watch import Watcher, _Event
+from kit.verify import disk
+from kit.verify.fast import jscache
+from kit.verify.runner import Changes, Tracker, verify_app
+from kit.verifyd.client import forward
+from kit.verifyd.watch import Watcher, _Event
 from testing.apps import VERIFY_APP as APP
 from testing.apps import age, write_files
 
@@ -36,14 +37,12 @@ def app(tmp_path: Path) -> Path:
 @pytest.fixture
 def watcher() -> Iterator[Watcher]:
     watching = Watcher()
-    set_tracker(watching)
     yield watching
-    set_tracker(None)
     watching.close()
 
 
-def rules(root: Path) -> list[str]:
-    return [f.rule for f in verify_app(root)]
+def rules(root: Path, tracker: Tracker) -> list[str]:
+    return [f.rule for f in verify_app(root, tracker=tracker)]
 
 
 # --- the watcher ------------------------------------------------------------------------
@@ -51,14 +50,14 @@ def rules(root: Path) -> list[str]:
 
 def test_first_run_is_not_known_then_an_edit_is_named(app: Path, watcher: Watcher) -> None:
     assert watcher.changes(app) is None
-    verify_app(app)
+    verify_app(app, tracker=watcher)
     assert watcher.changes(app) == Changes(False, frozenset())
     (app / "web" / "server.js").write_text("require('http').createServer(h).listen(3000);\n")
     assert watcher.changes(app) == Changes(False, frozenset({"web/server.js"}))
 
 
 def test_new_removed_and_renamed_entries_change_the_folders(app: Path, watcher: Watcher) -> None:
-    verify_app(app)
+    verify_app(app, tracker=watcher)
     (app / "web" / "new.js").write_text("x\n")
     (app / "web" / "lib" / "util.js").unlink()
     (app / "web" / "db.js").rename(app / "web" / "store.js")
@@ -68,7 +67,7 @@ def test_new_removed_and_renamed_entries_change_the_folders(app: Path, watcher: 
 
 
 def test_a_run_consumes_only_the_changes_it_was_told(app: Path, watcher: Watcher) -> None:
-    verify_app(app)
+    verify_app(app, tracker=watcher)
     watcher.changes(app)
     (app / "web" / "server.js").write_text("require('http').createServer(h).listen(3000);\n")
     watcher.drain()  # arrived during the run, after it asked
@@ -77,10 +76,10 @@ def test_a_run_consumes_only_the_changes_it_was_told(app: Path, watcher: Watcher
 
 
 def test_a_lost_event_queue_means_stat_calls_next_time(app: Path, watcher: Watcher) -> None:
-    verify_app(app)
+    verify_app(app, tracker=watcher)
     watcher._take(_Event(wd=-1, mask=0x4000, cookie=0, name=""))  # IN_Q_OVERFLOW
     assert watcher.changes(app) is None
-    verify_app(app)
+    verify_app(app, tracker=watcher)
     assert watcher.changes(app) == Changes(False, frozenset())
 
 
@@ -96,8 +95,7 @@ def test_a_file_changed_before_its_folder_was_watched_is_caught(
         real(root, memo)  # type: ignore[arg-type]
 
     monkeypatch.setattr(watcher, "finished", edit_then_finish)
-    monkeypatch.setattr(runner, "_tracker", watcher)
-    verify_app(app)
+    verify_app(app, tracker=watcher)
     changes = watcher.changes(app)
     assert changes is not None and "web/lib/util.js" in changes.files
 
@@ -105,8 +103,10 @@ def test_a_file_changed_before_its_folder_was_watched_is_caught(
 def test_unchanged_files_are_not_even_stat_ed(
     app: Path, watcher: Watcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    verify_app(app)
-    verify_app(app)  # the first run left entries trusted by stat; now by the watcher
+    verify_app(app, tracker=watcher)
+    verify_app(
+        app, tracker=watcher
+    )  # the first run left entries trusted by stat; now by the watcher
     seen: list[str] = []
     real = os.lstat
 
@@ -116,7 +116,7 @@ def test_unchanged_files_are_not_even_stat_ed(
 
     (app / "web" / "server.js").write_text("require('http').createServer(h).listen(3000);\n")
     monkeypatch.setattr(jscache.os, "lstat", spy)
-    assert rules(app) == ["localhost-service", "http-port-not-8080"]
+    assert rules(app, watcher) == ["localhost-service", "http-port-not-8080"]
     assert not [p for p in seen if p.endswith(".js") and not p.endswith("server.js")]
 
 
@@ -143,7 +143,7 @@ def test_runs_with_the_watcher_find_what_fresh_runs_find(
     for module in (appfs, disk, jscache):
         monkeypatch.setattr(module, "RACY_WINDOW_NS", 0)
     rng = random.Random(seed)
-    verify_app(app)
+    verify_app(app, tracker=watcher)
     for _ in range(20):
         action = rng.random()
         rel, text = rng.choice(EDITS)
@@ -158,7 +158,7 @@ def test_runs_with_the_watcher_find_what_fresh_runs_find(
             temporary.replace(path)
         elif path.exists():
             os.utime(path)
-        served = verify_app(app)
+        served = verify_app(app, tracker=watcher)
         assert served == verify_app(app, use_cache=False), (seed, rel, action)
 
 
@@ -234,7 +234,7 @@ def test_a_server_declines_another_environment(app: Path, env: dict[str, str]) -
 
 def forward_in(env: dict[str, str], argv: list[str]) -> int | None:
     code = (
-        f"import sys; from kit.verify.client import forward; print('FORWARDED', forward({argv!r}))"
+        f"import sys; from kit.verifyd.client import forward; print('FORWARDED', forward({argv!r}))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
@@ -267,13 +267,13 @@ def test_a_server_that_cannot_start_leaves_a_local_run(
     app: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from kit.cli import main
-    from kit.verify import server
+    from kit.verifyd import control
 
-    monkeypatch.setattr(server, "start", lambda: None)
+    monkeypatch.setattr(control, "start", lambda: None)
     assert main(["verify", str(app), "--serve", "--format", "json"]) == 0
     captured = capsys.readouterr()
     assert '"localhost-service"' in captured.out
     assert captured.err == (
-        f"dotkit: warning: the verify server could not start (see {server.log_path()}); "
+        f"dotkit: warning: the verify server could not start (see {control.log_path()}); "
         "verifying without it\n"
     )

@@ -10,9 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kit.appfs import list_app_files
+from kit.convert.render import UncarriableValue, render_supervisord
 from kit.findings import Finding
-from kit.render import UncarriableValue, render_supervisord
-from kit.verify.model import App, Service
+from kit.platform.model import Service
+from kit.verify.model import Target as App
 from kit.verify.supervisor import (
     RULES,
     bad_percents,

@@ -7,46 +7,15 @@ from pathlib import Path
 import click
 
 from kit.appfs import (
-    SCRIPT_SUFFIXES,
     check_destination,
-    find_gears,
     list_app_files,
-    read_bytes,
     write_tree,
 )
-from kit.convert import BUILD_FILE, Conversion, GearInput, Options, convert_app
+from kit.convert.app import Conversion, Options, convert_app
+from kit.convert.gears import gear_inputs
+from kit.convert.report import render_diff, render_error_json, render_json, render_text
 from kit.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, InputError, UsageError
-from kit.report import render_diff, render_error_json, render_json, render_text
-
-
-def gear_inputs(src: Path, files: list[str]) -> list[GearInput]:
-    by_top: dict[str, list[str]] = {}
-    for f in files:
-        top, sep, rest = f.partition("/")
-        if sep:
-            by_top.setdefault(top, []).append(rest)
-    inputs: list[GearInput] = []
-    for gear in find_gears(src, files):
-        prefix = "" if gear.approot == "." else gear.approot + "/"
-        own = frozenset(files if gear.approot == "." else by_top.get(gear.approot, []))
-        base = src if gear.approot == "." else src / gear.approot
-        scripts = tuple(
-            (rel, read_bytes(base / rel, f"{prefix}{rel}"))
-            for rel in sorted(own)
-            if rel.endswith(SCRIPT_SUFFIXES)
-            and (base / rel).is_file()
-            and not (base / rel).is_symlink()
-        )
-        inputs.append(
-            GearInput(
-                dirname=gear.dirname,
-                approot=gear.approot,
-                torque=read_bytes(base / ".torque", f"{prefix}.torque"),
-                files=own,
-                scripts=scripts,
-            )
-        )
-    return inputs
+from kit.platform.facts import BUILD_FILE
 
 
 def run_convert(

@@ -11,17 +11,24 @@ from kit.errors import EXIT_FAILED, EXIT_OK
 from kit.findings import has_errors
 from kit.verify.catalog import all_rules, expand_selection
 from kit.verify.output import render_json, render_sarif, render_text
-from kit.verify.runner import verify_app
+from kit.verify.runner import Tracker, verify_app
 
 
 def run_verify(
-    app: Path, *, fmt: str, select: str | None, ignore: str | None, use_cache: bool
+    app: Path,
+    *,
+    fmt: str,
+    select: str | None,
+    ignore: str | None,
+    use_cache: bool,
+    tracker: Tracker | None = None,
 ) -> int:
     findings = verify_app(
         app,
         select=expand_selection(select),
         ignore=expand_selection(ignore),
         use_cache=use_cache,
+        tracker=tracker,
     )
 
     @cache
@@ -42,15 +49,13 @@ def run_verify(
 
 def through_server(app: Path, *, fmt: str, select: str | None, ignore: str | None) -> int | None:
     """Start the verify server if need be and run there; None to run here instead."""
-    from kit.verify import server
-    from kit.verify.client import forward
+    from kit.verifyd import control
+    from kit.verifyd.client import forward
 
-    if server.SERVING:
-        return None  # this is the server: run here
-    started = server.start()
+    started = control.start()
     if started is None:
         click.echo(
-            f"dotkit: warning: the verify server could not start (see {server.log_path()}); "
+            f"dotkit: warning: the verify server could not start (see {control.log_path()}); "
             "verifying without it",
             err=True,
         )
@@ -59,7 +64,7 @@ def through_server(app: Path, *, fmt: str, select: str | None, ignore: str | Non
     if new:
         click.echo(
             f"dotkit: verify server started (pid {pid}); later `dotkit verify` runs use it "
-            f"until it has been idle {server.idle_seconds() / 60:g} minutes, or "
+            f"until it has been idle {control.idle_seconds() / 60:g} minutes, or "
             "`dotkit verify --stop-server`",
             err=True,
         )
@@ -70,9 +75,9 @@ def through_server(app: Path, *, fmt: str, select: str | None, ignore: str | Non
 
 
 def stop_server_command() -> int:
-    from kit.verify import server
+    from kit.verifyd import control
 
-    pid = server.stop()
+    pid = control.stop()
     if pid is None:
         click.echo("dotkit: no verify server was running", err=True)
     else:

@@ -5,8 +5,7 @@ from pathlib import Path
 import click
 
 from kit.commands._options import format_option
-
-NODE_VERSIONS = ("v0.4.x", "v0.6.x", "v0.8.x")
+from kit.platform.facts import CONVERT_NODE_VERSION, NODE_VERSIONS
 
 
 @click.command("convert")
@@ -34,7 +33,7 @@ NODE_VERSIONS = ("v0.4.x", "v0.6.x", "v0.8.x")
 @click.option(
     "--node-version",
     type=click.Choice(NODE_VERSIONS),
-    default="v0.8.x",
+    default=CONVERT_NODE_VERSION,
     show_default=True,
     help="config: node_version for every service.",
 )

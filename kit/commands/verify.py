@@ -25,7 +25,9 @@ from kit.commands._options import format_option
     help="Start the verify server (Linux) and run through it; later runs use it by themselves.",
 )
 @click.option("--stop-server", is_flag=True, help="Stop the verify server, and do nothing else.")
+@click.pass_context
 def verify_command(
+    ctx: click.Context,
     app: Path,
     fmt: str,
     select: str | None,
@@ -56,11 +58,16 @@ def verify_command(
     2 bad usage or APP cannot be read.
     """
     from kit.commands._verify_run import run_verify, stop_server_command, through_server
+    from kit.verify.runner import VERIFY_TRACKER
 
+    # Inside the verify server, its tracker comes with the context: run here.
+    tracker = (ctx.obj or {}).get(VERIFY_TRACKER)
     if stop_server:
         return stop_server_command()
-    if serve and not no_cache:
+    if serve and not no_cache and tracker is None:
         code = through_server(app, fmt=fmt, select=select, ignore=ignore)
         if code is not None:
             return code
-    return run_verify(app, fmt=fmt, select=select, ignore=ignore, use_cache=not no_cache)
+    return run_verify(
+        app, fmt=fmt, select=select, ignore=ignore, use_cache=not no_cache, tracker=tracker
+    )

@@ -9,10 +9,10 @@ import shutil
 from collections.abc import Sequence
 from typing import Any
 
+from kit.platform.model import Service
 from kit.proc import CommandFailed, run
 from kit.repro.model import InstanceEnv, LogTail
 from kit.sandbox.layout import AppLayout, Layout
-from kit.verify.model import Service
 
 LOG_TAIL_LINES = 200
 BUILD_START = "Building the application..."

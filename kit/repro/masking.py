@@ -14,8 +14,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import quote, unquote
 
-from kit.report import mask_text
-from kit.secrets import MASK, is_secret_key
+from kit.secrets import MASK, is_secret_key, mask_text
 
 # A secret shorter than this cannot be told apart from ordinary words in a log.
 MIN_TEXT_SECRET = 3

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from kit.platform.model import Service
 from kit.repro.model import Probe
 from kit.sandbox.layout import Layout
-from kit.verify.model import Service
 
 HTTP_TIMEOUT = 5.0
 TCP_TIMEOUT = 1.0

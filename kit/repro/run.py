@@ -19,18 +19,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from kit.convert import Conversion
+from kit.convert.app import Conversion
 from kit.errors import InputError, KitError, OperationFailed, UsageError
 from kit.findings import Finding
+from kit.platform.facts import UPLOAD_IGNORE_FILES
+from kit.platform.model import Service
 from kit.repro.archive import DEFAULT_LIMITS, SUFFIXES, Limits, is_archive, unpack
 from kit.repro.bundle import LAYOUTS
 from kit.repro.masking import Masker
 from kit.repro.model import Probe, Repro
 from kit.repro.source import Kind, app_name, find_app, read_env_file, ticket_id
 from kit.sandbox.layout import Layout
-from kit.verify.model import Service
 
-UPLOAD_IGNORE = (".gitignore", ".dotcloudignore")
 Echo = Callable[[str], None]
 
 
@@ -168,8 +168,8 @@ def _fresh_app(layout: Layout, name: str, root: Path, staging: Path | None, say:
 
 def _convert(root: Path, out: Path, label: str) -> _Converted:
     from kit.appfs import list_app_files, write_tree
-    from kit.commands._convert_run import gear_inputs
-    from kit.convert import Options, convert_app
+    from kit.convert.app import Options, convert_app
+    from kit.convert.gears import gear_inputs
 
     files = list_app_files(root, exclude=out)
     try:
@@ -179,7 +179,7 @@ def _convert(root: Path, out: Path, label: str) -> _Converted:
             root_label=label,
         )
     except InputError as exc:
-        from kit.report import render_findings_text
+        from kit.findings import render_findings_text
 
         problem = f"{exc}\n{render_findings_text(exc.findings)}"
         return _Converted(None, problem, exc.findings)
@@ -201,7 +201,7 @@ def _run(
     started: float,
 ) -> Repro:
     from kit.appfs import list_app_files
-    from kit.report import render_json, render_text
+    from kit.convert.report import render_json, render_text
     from kit.repro import collect, verdict
     from kit.repro.probes import probe_app
     from kit.sandbox.state import load_app, save_app
@@ -231,7 +231,7 @@ def _run(
     services: tuple[Service, ...] = ()
     if stage != "convert":
         _learn_sources(masker, push_root, "dotcloud")
-        files = list_app_files(push_root, ignore_files=UPLOAD_IGNORE)
+        files = list_app_files(push_root, ignore_files=UPLOAD_IGNORE_FILES)
         services, _ = check_build_file(push_root, files)
         for svc in services:
             masker.add_env(svc.environment)

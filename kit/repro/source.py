@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Literal
 
 from kit.errors import UsageError
+from kit.platform.facts import BUILD_FILE, TORQUE_FILE
 
 Kind = Literal["dotcloud", "nodesocket"]
-BUILD_FILE = "dotcloud.yml"
-TORQUE = ".torque"
 APP_PREFIX = "ticket-"
 MAX_APP_NAME = 30
 # Folders an archiver adds beside the app, which say nothing about it.
@@ -24,10 +23,10 @@ def detect_layout(root: Path) -> Kind | None:
     root or in a folder right under it, else None."""
     if (root / BUILD_FILE).is_file():
         return "dotcloud"
-    if (root / TORQUE).is_file():
+    if (root / TORQUE_FILE).is_file():
         return "nodesocket"
     for child in sorted(root.iterdir()):
-        if child.is_dir() and not child.is_symlink() and (child / TORQUE).is_file():
+        if child.is_dir() and not child.is_symlink() and (child / TORQUE_FILE).is_file():
             return "nodesocket"
     return None
 

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 from kit.errors import OperationFailed
+from kit.platform.facts import BUILD_TIMEOUT_S
+from kit.platform.model import Service
 from kit.proc import CommandFailed, output_tail, run, stream
 from kit.sandbox.backend import HOME, ContainerSpec, bwrap_argv, process_env
-from kit.verify.model import Service
 
-BUILD_TIMEOUT = 15 * 60.0
+BUILD_TIMEOUT = BUILD_TIMEOUT_S
 
 
 class BuildFailed(OperationFailed):

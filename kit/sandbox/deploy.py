@@ -21,6 +21,13 @@ from typing import Any, TextIO
 from kit.appfs import list_app_files
 from kit.errors import OperationFailed, UsageError
 from kit.findings import Finding
+from kit.platform.facts import (
+    BUILD_FILE,
+    PLATFORM_DEFAULT_NODE_VERSION,
+    POSTINSTALL_TIMEOUT_S,
+    UPLOAD_IGNORE_FILES,
+)
+from kit.platform.model import App, Service
 from kit.proc import CommandFailed, run
 from kit.sandbox import dataservices, envfile, supconf
 from kit.sandbox.backend import ContainerSpec, Peer, bwrap_argv, bwrap_path, hosts_file, inside
@@ -39,10 +46,7 @@ from kit.sandbox.state import (
     tcp_port,
     write_json,
 )
-from kit.verify.model import App, Service
 
-UPLOAD_IGNORE = (".gitignore", ".dotcloudignore")
-POSTINSTALL_TIMEOUT = 10 * 60.0
 READY_TIMEOUT = 60.0
 SUPPORTED = frozenset({"nodejs"})
 
@@ -116,7 +120,7 @@ def upload(source: Path, app: AppLayout, *, git: bool) -> tuple[str, Path, list[
         rev = f"rsync-{int(time.time() * 1000)}"
         dest = app.revision(rev)
         dest.mkdir(parents=True)
-        for rel in list_app_files(source, ignore_files=UPLOAD_IGNORE):
+        for rel in list_app_files(source, ignore_files=UPLOAD_IGNORE_FILES):
             src, target = source / rel, dest / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             if src.is_symlink():
@@ -148,7 +152,7 @@ def _findings_text(findings: list[Finding]) -> str:
 
 
 def _expects_http(service: Service, app: App) -> bool | None:
-    from kit.jsanalysis import analyze_js
+    from kit.js.analysis import analyze_js
 
     prefix = "" if service.approot == "." else service.approot + "/"
     found_listen = False
@@ -252,8 +256,8 @@ class Push:
             self.log(f"Deploying the stored revision {rev}")
         else:
             assert source is not None
-            if not (source / "dotcloud.yml").is_file():
-                raise PushFailed(f"no dotcloud.yml in {source}; push from the app's root folder")
+            if not (source / BUILD_FILE).is_file():
+                raise PushFailed(f"no {BUILD_FILE} in {source}; push from the app's root folder")
             rev, rev_dir, files, dropped = upload(source, self.app, git=git)
             self.record["revision"] = rev
             self._save_record()
@@ -346,16 +350,12 @@ class Push:
         kind = " (clean build)" if self.clean else ""
         self.log(f"Build started for revision {rev}{kind}", svc.name)
         self.log("I am the dotkit sandbox builder, and I will be your builder today.", svc.name)
-        body = self._service_body(rev_dir, svc.name)
-        config = body.get("config") if isinstance(body.get("config"), dict) else {}
-        node_version = str((config or {}).get("node_version", "v0.4.x"))
-        hooks = {k: str(body[k]) for k in ("prebuild", "postbuild") if isinstance(body.get(k), str)}
         result = build_service(
             service=svc,
             build_dir=self.app.build_dir(svc.name),
             revision=rev_dir,
-            node_version=node_version,
-            hooks=hooks,
+            node_version=svc.node_version or PLATFORM_DEFAULT_NODE_VERSION,
+            hooks=svc.hooks,
             clean=self.clean,
             backend=self.backend,
             hidden=hidden_paths(self.layout),
@@ -369,14 +369,6 @@ class Push:
             svc.name,
         )
         return result.snapshot
-
-    @staticmethod
-    def _service_body(rev_dir: Path, name: str) -> dict[str, Any]:
-        import yaml
-
-        data = yaml.safe_load((rev_dir / "dotcloud.yml").read_text(encoding="utf-8"))
-        body = data.get(name) if isinstance(data, dict) else None
-        return body if isinstance(body, dict) else {}
 
     def _launch_service(
         self,
@@ -398,14 +390,13 @@ class Push:
         how = "custom" if scale else "default"
         self.log(f"Using {how} scaling for service {svc.name} ({count} instance(s)).", svc.name)
         expect_http = _expects_http(svc, app)
-        body = self._service_body(app.root, svc.name)
         launched = []
         for index in range(count):
             who = f"{svc.name}.{index}"
-            spec = self._prepare(svc, services, index, snapshot, tcp_ports, body)
+            spec = self._prepare(svc, services, index, snapshot, tcp_ports)
             self.started.append(spec)
             self.log("Initializing...", who)
-            self._postinstall(spec, body, who)
+            self._postinstall(spec, svc, who)
             previous = old.get(svc.name, [])
             if index < len(previous):
                 self._move_data(previous[index], spec, who)
@@ -576,10 +567,11 @@ class Push:
 
     def _port_findings(self, app: App, svc: Service) -> str:
         from kit.verify.code import check_code
+        from kit.verify.model import Target
 
         findings = [
             f
-            for f in check_code(App(app.root, app.files, (svc,)), cache_path=None)
+            for f in check_code(Target(app.root, app.files, (svc,)), cache_path=None)
             if f.severity == "error"
         ]
         return ("What dotkit verify says:\n" + _findings_text(findings)) if findings else ""
@@ -591,7 +583,6 @@ class Push:
         index: int,
         snapshot: Path,
         tcp_ports: dict[str, int],
-        body: dict[str, Any],
     ) -> ContainerSpec:
         cid = f"{svc.name}.{index}-{self.dep_id}"
         home = self.app.container(cid)
@@ -672,9 +663,9 @@ class Push:
         (home / ".dotkit" / "spec.json").write_text(spec.to_json())
         return spec
 
-    def _postinstall(self, spec: ContainerSpec, body: dict[str, Any], who: str) -> None:
+    def _postinstall(self, spec: ContainerSpec, svc: Service, who: str) -> None:
         home = Path(spec.home)
-        command = body.get("postinstall") if isinstance(body.get("postinstall"), str) else None
+        command = svc.postinstall
         if command is None and (home / "current" / "postinstall").is_file():
             command = "./postinstall"
         if command is None:
@@ -684,7 +675,7 @@ class Push:
         inner = ["/bin/sh", "-lc", f"cd {where.home}/current && {command}"]
         argv = bwrap_argv(spec, inner) if spec.backend == "bwrap" else inner
         try:
-            done = run(argv, env=_container_env(spec), timeout=POSTINSTALL_TIMEOUT, check=False)
+            done = run(argv, env=_container_env(spec), timeout=POSTINSTALL_TIMEOUT_S, check=False)
         except CommandFailed as exc:
             raise PushFailed(f"postinstall of {who}: {exc}") from None
         for line in (done.stdout + done.stderr).splitlines():

@@ -9,9 +9,9 @@ the processes.
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
+from kit.platform.model import Service
 from kit.sandbox.dataservices import LOGIN, url
 from kit.sandbox.dataservices import port_name as data_port_name
-from kit.verify.model import Service
 
 ENVIRONMENT = "default"
 

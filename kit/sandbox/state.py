@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import UsageError
+from kit.platform.facts import CLI_VERSION, CONFIG_DIR
 from kit.sandbox.layout import AppLayout, Layout, check_app_name
 
-CLI_VERSION = "0.9.8"
-CONFIG_DIR = ".dotcloud"
 MAX_PARENTS = 256
 TCP_PORT_BASE = 42800
 

@@ -6,7 +6,7 @@ The platform ran one supervisord per container that included the approot's
 
 from collections.abc import Mapping
 
-from kit.render import SUPERVISOR_DIRECTORY
+from kit.platform.facts import CURRENT, SUPERVISORD_FILE
 from kit.sandbox.backend import Inside
 
 
@@ -55,6 +55,6 @@ def render(
             "",
         ]
     if include_app_conf:
-        path = app_conf_path or f"{SUPERVISOR_DIRECTORY}/supervisord.conf"
+        path = app_conf_path or f"{CURRENT}/{SUPERVISORD_FILE}"
         lines += ["[include]", f"files = {path}", ""]
     return "\n".join(lines)

@@ -9,7 +9,7 @@ services it could read, for the checks that follow.
 
 import json
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from difflib import get_close_matches
 from functools import cache
 from importlib import resources
@@ -17,8 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kit.findings import Finding
+from kit.platform.facts import BUILD_FILE, NODE_VERSIONS, SERVICE_TYPES
+from kit.platform.model import Service, service_from_body
+from kit.platform.names import sanitize_service_name
 from kit.verify.disk import Disk
-from kit.verify.model import BUILD_FILE, NODE_VERSIONS, SERVICE_TYPES, Rule, Service
+from kit.verify.model import Rule
 
 if TYPE_CHECKING:
     from kit.verify.yamlpos import YamlDoc
@@ -264,135 +267,174 @@ def _schema_findings(data: Any, out: _Findings) -> None:
 
 
 def _explain_schema_error(error: Any, data: Any, out: _Findings) -> None:
+    """One jsonschema error, in the kit's words, at the key it concerns."""
     path = [str(p) for p in error.absolute_path]
     kind = error.validator
+    if kind in ("allOf", "if", "then", "$ref"):
+        for sub in error.context or ():
+            _explain_schema_error(sub, data, out)
+        return
+    if kind == "propertyNames" or "propertyNames" in error.schema_path:
+        _bad_name(error, path, out)
+        return
+    for handles, explain in _EXPLAINERS:
+        if handles(kind, path):
+            explain(error, path, out)
+            return
+    out.at(SCHEMA, path, f"{_dotted(path)}: {error.message}", "check this value", value=True)
+
+
+def _no_service(error: Any, path: list[str], out: _Findings) -> None:
+    out.at(
+        SCHEMA,
+        [],
+        "the build file defines no service",
+        "add one service, for example:\nwww:\n  type: nodejs",
+    )
+
+
+def _bad_name(error: Any, path: list[str], out: _Findings) -> None:
+    bad = _bad_property_name(error)
     dotted = _dotted(path)
-    if kind == "minProperties" and not path:
+    if not path:
+        out.at(
+            SERVICE_NAME,
+            [bad],
+            f"service name '{bad}' is not 1 to 16 characters of a-z, 0-9 and _",
+            f"rename it, for example to '{sanitize_service_name(bad)}'",
+        )
+    elif path[-1] == "environment":
+        why = (
+            "names starting with DOTCLOUD_ are reserved for the platform"
+            if bad.startswith("DOTCLOUD_")
+            else "use letters, digits and _, not starting with a digit"
+        )
+        fixed = "".join(c if c.isalnum() or c == "_" else "_" for c in bad.upper())
+        out.at(
+            ENV_NAME,
+            [*path, bad],
+            f"'{bad}' in {dotted} is not a valid variable name",
+            f"{why} (for example {fixed})",
+        )
+    else:
+        out.at(
+            SCHEMA,
+            [*path, bad],
+            f"'{bad}' in {dotted} is not a valid name",
+            "use lower-case letters, digits and _",
+        )
+
+
+def _unknown_keys(error: Any, path: list[str], out: _Findings) -> None:
+    known = sorted(schema()["$defs"]["service"]["properties"])
+    for key in sorted(set(error.instance) - set(known)):
+        close = get_close_matches(key, known, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        if key == "node_version":
+            hint = "node_version belongs under config: (config:\n    node_version: v0.8.x). "
+        out.at(
+            UNKNOWN_KEY,
+            [*path, key],
+            f"'{key}' is not a key the platform knows in service '{path[0]}'; it is ignored",
+            f"{hint}known keys: {', '.join(known)}",
+        )
+
+
+def _unknown_type(error: Any, path: list[str], out: _Findings) -> None:
+    got = error.instance
+    close = get_close_matches(str(got), sorted(SERVICE_TYPES), n=1, cutoff=0.5)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    out.at(
+        UNKNOWN_TYPE,
+        path,
+        f"'{got}' is not a service type the platform offers",
+        f"{hint}types: {', '.join(sorted(SERVICE_TYPES))}",
+        value=True,
+    )
+
+
+def _node_version(error: Any, path: list[str], out: _Findings) -> None:
+    close = get_close_matches(str(error.instance), NODE_VERSIONS, n=1, cutoff=0.3)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    out.at(
+        NODE_VERSION,
+        path,
+        f"node_version '{error.instance}' is not offered by the nodejs service",
+        f"{hint}use one of {', '.join(NODE_VERSIONS)}",
+        value=True,
+    )
+
+
+def _port_kind(error: Any, path: list[str], out: _Findings) -> None:
+    out.at(
+        SCHEMA,
+        path,
+        f"{_dotted(path)} is '{error.instance}'; a port is http, tcp or udp",
+        "write http, tcp or udp",
+        value=True,
+    )
+
+
+def _both_processes(error: Any, path: list[str], out: _Findings) -> None:
+    out.at(
+        PROCESS_AND_PROCESSES,
+        [*path, "processes"],
+        f"service '{path[0]}' sets both process and processes",
+        "keep processes and move the process command into it",
+    )
+
+
+def _no_type(error: Any, path: list[str], out: _Findings) -> None:
+    out.at(
+        SCHEMA, path, f"service '{path[0]}' has no type", "add a type, for example: type: nodejs"
+    )
+
+
+def _wrong_type(error: Any, path: list[str], out: _Findings) -> None:
+    expected = error.validator_value
+    wanted = (
+        " or ".join(str(_TYPE_NAMES.get(t, t)) for t in expected)
+        if isinstance(expected, list)
+        else _TYPE_NAMES.get(expected, expected)
+    )
+    got = _describe(error.instance)
+    if not path:
         out.at(
             SCHEMA,
             [],
-            "the build file defines no service",
-            "add one service, for example:\nwww:\n  type: nodejs",
+            f"the build file holds {got}; it must map service names to their definitions",
+            "start with a service name, for example:\nwww:\n  type: nodejs",
         )
-    elif kind == "propertyNames" or "propertyNames" in error.schema_path:
-        bad = _bad_property_name(error)
-        if not path:
-            suggestion = "".join(c if c.isalnum() or c == "_" else "_" for c in bad.lower())[:16]
-            out.at(
-                SERVICE_NAME,
-                [bad],
-                f"service name '{bad}' is not 1 to 16 characters of a-z, 0-9 and _",
-                f"rename it, for example to '{suggestion}'",
-            )
-        elif path[-1] == "environment":
-            why = (
-                "names starting with DOTCLOUD_ are reserved for the platform"
-                if bad.startswith("DOTCLOUD_")
-                else "use letters, digits and _, not starting with a digit"
-            )
-            fixed = "".join(c if c.isalnum() or c == "_" else "_" for c in bad.upper())
-            out.at(
-                ENV_NAME,
-                [*path, bad],
-                f"'{bad}' in {dotted} is not a valid variable name",
-                f"{why} (for example {fixed})",
-            )
-        else:
-            out.at(
-                SCHEMA,
-                [*path, bad],
-                f"'{bad}' in {dotted} is not a valid name",
-                "use lower-case letters, digits and _",
-            )
-    elif kind == "additionalProperties" and path and len(path) == 1:
-        known = sorted(schema()["$defs"]["service"]["properties"])
-        for key in sorted(set(error.instance) - set(known)):
-            close = get_close_matches(key, known, n=1, cutoff=0.6)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            if key == "node_version":
-                hint = "node_version belongs under config: (config:\n    node_version: v0.8.x). "
-            out.at(
-                UNKNOWN_KEY,
-                [*path, key],
-                f"'{key}' is not a key the platform knows in service '{path[0]}'; it is ignored",
-                f"{hint}known keys: {', '.join(known)}",
-            )
-    elif kind == "enum" and path and path[-1] == "type" and len(path) == 2:
-        got = error.instance
-        close = get_close_matches(str(got), sorted(SERVICE_TYPES), n=1, cutoff=0.5)
-        hint = f"did you mean '{close[0]}'? " if close else ""
-        out.at(
-            UNKNOWN_TYPE,
-            path,
-            f"'{got}' is not a service type the platform offers",
-            f"{hint}types: {', '.join(sorted(SERVICE_TYPES))}",
-            value=True,
-        )
-    elif kind == "enum" and path[-2:] == ["config", "node_version"]:
-        close = get_close_matches(str(error.instance), NODE_VERSIONS, n=1, cutoff=0.3)
-        hint = f"did you mean '{close[0]}'? " if close else ""
-        out.at(
-            NODE_VERSION,
-            path,
-            f"node_version '{error.instance}' is not offered by the nodejs service",
-            f"{hint}use one of {', '.join(NODE_VERSIONS)}",
-            value=True,
-        )
-    elif kind == "enum" and len(path) == 3 and path[1] == "ports":
-        out.at(
-            SCHEMA,
-            path,
-            f"{dotted} is '{error.instance}'; a port is http, tcp or udp",
-            "write http, tcp or udp",
-            value=True,
-        )
-    elif kind == "not" and len(path) == 1:
-        out.at(
-            PROCESS_AND_PROCESSES,
-            [*path, "processes"],
-            f"service '{path[0]}' sets both process and processes",
-            "keep processes and move the process command into it",
-        )
-    elif kind == "required" and len(path) == 1:
-        out.at(
-            SCHEMA,
-            path,
-            f"service '{path[0]}' has no type",
-            "add a type, for example: type: nodejs",
-        )
-    elif kind == "type":
-        expected = error.validator_value
-        wanted = (
-            " or ".join(str(_TYPE_NAMES.get(t, t)) for t in expected)
-            if isinstance(expected, list)
-            else _TYPE_NAMES.get(expected, expected)
-        )
-        got = _describe(error.instance)
-        fix = "indent the service's keys under its name" if len(path) == 1 else f"write {wanted}"
-        if len(path) == 1 and isinstance(error.instance, str):
-            fix = f"write it as a mapping:\n{path[0]}:\n  type: {error.instance}"
-        if not path:
-            out.at(
-                SCHEMA,
-                [],
-                f"the build file holds {got}; it must map service names to their definitions",
-                "start with a service name, for example:\nwww:\n  type: nodejs",
-            )
-        else:
-            out.at(SCHEMA, path, f"{dotted} must be {wanted}, not {got}", fix, value=True)
-    elif kind in ("minimum", "minLength"):
-        out.at(
-            SCHEMA,
-            path,
-            f"{dotted} is too small ({error.instance!r})",
-            "instances must be at least 1; approot must not be empty",
-            value=True,
-        )
-    elif kind in ("allOf", "if", "then", "$ref"):
-        for sub in error.context or ():
-            _explain_schema_error(sub, data, out)
-    else:
-        out.at(SCHEMA, path, f"{dotted}: {error.message}", "check this value", value=True)
+        return
+    fix = "indent the service's keys under its name" if len(path) == 1 else f"write {wanted}"
+    if len(path) == 1 and isinstance(error.instance, str):
+        fix = f"write it as a mapping:\n{path[0]}:\n  type: {error.instance}"
+    out.at(SCHEMA, path, f"{_dotted(path)} must be {wanted}, not {got}", fix, value=True)
+
+
+def _too_small(error: Any, path: list[str], out: _Findings) -> None:
+    out.at(
+        SCHEMA,
+        path,
+        f"{_dotted(path)} is too small ({error.instance!r})",
+        "instances must be at least 1; approot must not be empty",
+        value=True,
+    )
+
+
+_Explain = Callable[[Any, list[str], _Findings], None]
+# (does it handle this validator at this path?, how to say it), tried in order.
+_EXPLAINERS: tuple[tuple[Callable[[str, list[str]], bool], _Explain], ...] = (
+    (lambda kind, path: kind == "minProperties" and not path, _no_service),
+    (lambda kind, path: kind == "additionalProperties" and len(path) == 1, _unknown_keys),
+    (lambda kind, path: kind == "enum" and len(path) == 2 and path[-1] == "type", _unknown_type),
+    (lambda kind, path: kind == "enum" and path[-2:] == ["config", "node_version"], _node_version),
+    (lambda kind, path: kind == "enum" and len(path) == 3 and path[1] == "ports", _port_kind),
+    (lambda kind, path: kind == "not" and len(path) == 1, _both_processes),
+    (lambda kind, path: kind == "required" and len(path) == 1, _no_type),
+    (lambda kind, path: kind == "type", _wrong_type),
+    (lambda kind, path: kind in ("minimum", "minLength"), _too_small),
+)
 
 
 def _bad_property_name(error: Any) -> str:
@@ -448,35 +490,15 @@ def _approot(name: str, body: dict[str, Any], disk: Disk, out: _Findings) -> tup
 def _services(data: Any, disk: Disk, out: _Findings) -> tuple[Service, ...]:
     if not isinstance(data, dict):
         return ()
+    marks = out.doc.marks if out.doc else {}
     services = []
     for name, body in data.items():
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
             continue
         approot, ok = _approot(str(name), body, disk, out)
-        marks = out.doc.marks if out.doc else {}
         line = marks.get((str(name),), (None, None))[0]
-
-        def mapping(key: str, body: dict[str, Any] = body) -> dict[str, str]:
-            value = body.get(key)
-            if not isinstance(value, dict):
-                return {}
-            return {str(k): str(v) for k, v in value.items() if not isinstance(v, dict | list)}
-
-        instances = body.get("instances", 1)
-        process = body.get("process")
         services.append(
-            Service(
-                name=str(name),
-                type=body["type"],
-                approot=approot,
-                line=line,
-                instances=instances if isinstance(instances, int) and instances > 0 else 1,
-                ports=mapping("ports"),
-                environment=mapping("environment"),
-                process=process if isinstance(process, str) else None,
-                processes=mapping("processes"),
-                approot_ok=ok,
-            )
+            service_from_body(str(name), body, approot=approot, approot_ok=ok, line=line)
         )
     return tuple(services)
 

@@ -1,8 +1,8 @@
 """Code rules: what a nodejs service's JavaScript does that dotCloud will not support.
 
 The JavaScript of each nodejs service (the ``.js``, ``.mjs`` and ``.cjs`` files
-under its approot) is analysed once per content by :mod:`kit.jsanalysis`, through
-the cache in :mod:`kit.verify.jscache`; the rules here judge those analyses
+under its approot) is analysed once per content by :mod:`kit.js.analysis`, through
+the cache in :mod:`kit.verify.fast.jscache`; the rules here judge those analyses
 against the service as ``dotcloud.yml`` describes it (ports, environment,
 instances).
 """
@@ -15,15 +15,15 @@ from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 from kit.findings import Finding
-from kit.jsanalysis import DataWrite, JsAnalysis, ListenCall, LocalConnection
-from kit.verify.jscache import EMPTY, PARALLEL_MIN_BYTES, IndexEntry, analyse_app
-from kit.verify.model import App, Rule, Service
+from kit.js.analysis import DataWrite, JsAnalysis, ListenCall, LocalConnection
+from kit.platform.facts import ENVIRONMENT_JSON, HTTP_PORT
+from kit.platform.model import Service
+from kit.verify.fast.jscache import EMPTY, PARALLEL_MIN_BYTES, IndexEntry, analyse_app
+from kit.verify.model import Rule, Target
 
 SCRIPT_SUFFIXES = (".js", ".mjs", ".cjs")
-HTTP_PORT = 8080
 # Set by the platform to the HTTP front end's port, 8080, for a nodejs service.
 PLATFORM_HTTP_PORT_VARS = frozenset({"PORT_NODEJS", "PORT_WWW", "PORT_HTTP"})
-ENVIRONMENT_JSON = "/home/dotcloud/environment.json"
 _TEXT_SHOWN = 80  # of a port expression, in messages
 _PLATFORM_PORT_OR_8080 = f"process.env.PORT_NODEJS || {HTTP_PORT}"
 
@@ -123,7 +123,7 @@ _PROTOCOL_NAMES = {"amqp": "RabbitMQ", "postgresql": "PostgreSQL", "memcache": "
 
 
 def check_code(
-    app: App,
+    app: Target,
     *,
     cache_path: Path | None,
     index: MutableMapping[str, IndexEntry] | None = None,
@@ -134,7 +134,7 @@ def check_code(
     """Findings of the five code rules for every nodejs service of ``app``.
 
     ``cache_path`` is the SQLite store of analyses by content; ``index``, when given,
-    is the stat index of the last run (see :mod:`kit.verify.jscache`), replaced in
+    is the stat index of the last run (see :mod:`kit.verify.fast.jscache`), replaced in
     place by this run's; ``changed``, from a watcher, the only files that may differ.
     """
     services = [s for s in app.services if s.type == "nodejs" and s.approot_ok]
@@ -182,7 +182,7 @@ def _under(scripts: list[str], approot: str) -> list[str]:
     return scripts[start:end]
 
 
-def judge(app: App, service: Service, path: str, analysis: JsAnalysis) -> Iterable[Finding]:
+def judge(app: Target, service: Service, path: str, analysis: JsAnalysis) -> Iterable[Finding]:
     """The findings one file's analysis gives in ``service``."""
     for listen in analysis.listens:
         if listen.server == "tcp":
@@ -307,7 +307,7 @@ def _tcp_problem(service: Service, listen: ListenCall) -> str | None:
 # --- localhost and ~/data -----------------------------------------------------------
 
 
-def _endpoint_fix(app: App, protocol: str | None) -> str:
+def _endpoint_fix(app: Target, protocol: str | None) -> str:
     port_name, types = _PROTOCOL_PORTS.get(protocol or "", ("<PORT>", frozenset()))
     match = next((s for s in app.services if s.type in types), None)
     service = match.name.upper() if match is not None else "<SERVICE>"
@@ -329,7 +329,7 @@ def _protocol_name(protocol: str | None) -> str:
 
 
 def _localhost_finding(
-    app: App, service: Service, path: str, connection: LocalConnection
+    app: Target, service: Service, path: str, connection: LocalConnection
 ) -> Finding:
     target = connection.target
     if connection.via == "url":

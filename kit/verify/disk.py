@@ -5,11 +5,11 @@ app's files: the bytes of dotcloud.yml and each supervisord.conf, whether an
 ignored file exists, where an approot resolves, what a link points to. Asked
 through :class:`Disk`, each question and its answer is remembered, and
 :func:`still_true` asks them all again: when every answer is the same, so are
-the checks' findings, and :mod:`kit.verify.memo` reuses them without running the
+the checks' findings, and :mod:`kit.verify.fast.memo` reuses them without running the
 checks (or importing the YAML, JSON Schema and supervisor libraries they use).
 
 A file's bytes are remembered by size, mtime and inode, like the stat index of
-:mod:`kit.verify.jscache`, and never trusted when the file changed within
+:mod:`kit.verify.fast.jscache`, and never trusted when the file changed within
 :data:`kit.appfs.RACY_WINDOW_NS` of being read.
 """
 

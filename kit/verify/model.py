@@ -1,10 +1,10 @@
-"""What every check shares: the rule type, the app as checks see it, and findings."""
+"""What every check shares: the rule type and the app as the checks see it."""
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
 from kit.findings import Finding, Severity
+from kit.platform.model import App, Service
 from kit.verify.disk import Disk
 
 
@@ -39,30 +39,7 @@ class Rule(NamedTuple):
         )
 
 
-class Service(NamedTuple):
-    """One service of ``dotcloud.yml``, as far as the build file could be read."""
-
-    name: str
-    type: str
-    approot: str  # posix, relative to the app root; "." by default
-    line: int | None  # of the service's key in dotcloud.yml
-    instances: int
-    ports: Mapping[str, str]  # port name -> http | tcp | udp
-    environment: Mapping[str, str]
-    process: str | None
-    processes: Mapping[str, str]
-    approot_ok: bool  # the approot exists inside the app
-
-    @property
-    def is_code(self) -> bool:
-        return self.type in CODE_TYPES
-
-    @property
-    def tcp_ports(self) -> tuple[str, ...]:
-        return tuple(name for name, kind in self.ports.items() if kind in ("tcp", "udp"))
-
-
-class App(NamedTuple):
+class Target(NamedTuple):
     """The app as the checks see it; read once by the runner."""
 
     root: Path
@@ -73,40 +50,10 @@ class App(NamedTuple):
     disk: Disk | None = None
 
 
-def disk_of(app: App) -> Disk:
+def disk_of(app: Target) -> Disk:
     return app.disk if app.disk is not None else Disk(app.root)
 
 
-BUILD_FILE = "dotcloud.yml"
-CODE_TYPES = frozenset(
-    {
-        "custom",
-        "java",
-        "nodejs",
-        "perl",
-        "perl-worker",
-        "php",
-        "php-worker",
-        "python",
-        "python-worker",
-        "ruby",
-        "ruby-worker",
-        "static",
-        "opa",
-    }
-)
-DATA_TYPES = frozenset(
-    {
-        "mongodb",
-        "mysql",
-        "mysql-masterslave",
-        "postgis",
-        "postgresql",
-        "redis",
-        "smtp",
-        "solr",
-        "rabbitmq",
-    }
-)
-SERVICE_TYPES = CODE_TYPES | DATA_TYPES
-NODE_VERSIONS = ("v0.4.x", "v0.6.x", "v0.8.x")
+def target_of(app: App, *, links: frozenset[str] | None = None, disk: Disk | None = None) -> Target:
+    """The checks' view of a platform :class:`~kit.platform.model.App`."""
+    return Target(app.root, app.files, app.services, links, disk)

@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kit.findings import Finding
+from kit.platform.facts import UPLOAD_IGNORE_FILES
+from kit.platform.model import Service
 from kit.verify.disk import Disk
-from kit.verify.model import App, Rule, Service, disk_of
+from kit.verify.model import Rule, Target, disk_of
 
 if TYPE_CHECKING:
     from kit.proc import Completed
@@ -30,7 +32,6 @@ PACKAGE_JSON = "package.json"
 NODE_MODULES = "node_modules"
 SHOWN_PATHS = 5
 GIT_TIMEOUT = 30.0
-_UPLOAD_IGNORE_FILES = (".gitignore", ".dotcloudignore")
 
 PACKAGE_MISSING = Rule(
     "package-json-missing",
@@ -135,12 +136,12 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def check_project(app: App) -> list[Finding]:
+def check_project(app: Target) -> list[Finding]:
     """Findings about package.json, git, symbolic links and node_modules."""
     return check_project_files(app) + check_project_git(app)
 
 
-def check_project_files(app: App) -> list[Finding]:
+def check_project_files(app: Target) -> list[Finding]:
     """The findings that depend on the app's files alone: package.json and links."""
     findings: list[Finding] = []
     files = frozenset(app.files)
@@ -150,7 +151,7 @@ def check_project_files(app: App) -> list[Finding]:
     return findings
 
 
-def check_project_git(app: App) -> list[Finding]:
+def check_project_git(app: Target) -> list[Finding]:
     """The findings that need git's view: changes, untracked files, submodules, node_modules."""
     approots = _node_approots(app.services)
     findings: list[Finding] = []
@@ -192,7 +193,7 @@ def _plural(count: int, word: str) -> str:
 # --- package.json ----------------------------------------------------------------------
 
 
-def _package_json(app: App, files: frozenset[str], service: Service) -> list[Finding]:
+def _package_json(app: Target, files: frozenset[str], service: Service) -> list[Finding]:
     path = _rel(service.approot, PACKAGE_JSON)
     where = service.approot if service.approot not in ("", ".") else "the app root"
     fix = (
@@ -338,7 +339,7 @@ def _dependency_positions(text: str) -> dict[str, _Where]:
 # --- symbolic links --------------------------------------------------------------------
 
 
-def _symlinks(app: App) -> list[Finding]:
+def _symlinks(app: Target) -> list[Finding]:
     disk = disk_of(app)
     links = app.links
     if links is None:  # not known from the listing: look at each file
@@ -402,14 +403,14 @@ class GitState(NamedTuple):
 _NOT_A_REPO = re.compile(r"not a git repository \(or any (?:of the )?parent")
 
 
-def _git(app: App, *args: str) -> "Completed":
+def _git(app: Target, *args: str) -> "Completed":
     from kit.proc import run  # only apps in a git work tree pay for the import
 
     env = {**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
     return run(["git", *args], cwd=app.root, timeout=GIT_TIMEOUT, env=env, check=False)
 
 
-def _git_state(app: App, node_modules: list[str]) -> GitState | Finding | None:
+def _git_state(app: Target, node_modules: list[str]) -> GitState | Finding | None:
     """The app's git status, None when git is absent or the app is not in a work tree."""
     if shutil.which("git") is None or not _may_be_in_work_tree(app.root):
         return None
@@ -488,7 +489,7 @@ def _status_findings(git: GitState) -> list[Finding]:
 _SUBMODULE_PATH = re.compile(r"^\s*path\s*=\s*(.*?)\s*$", re.MULTILINE)
 
 
-def _submodules(app: App, git: GitState | None) -> list[Finding]:
+def _submodules(app: Target, git: GitState | None) -> list[Finding]:
     """Submodules declared in a .gitmodules that covers the app, or checked out in it."""
     paths: list[str] = []
     if git is not None and git.prefix:
@@ -525,7 +526,7 @@ def _declared_submodules(gitmodules: Path) -> list[str]:
 
 
 def _node_modules(
-    app: App, files: frozenset[str], approots: Mapping[str, Service], git: GitState | None
+    app: Target, files: frozenset[str], approots: Mapping[str, Service], git: GitState | None
 ) -> list[Finding]:
     folders = {approot: _rel(approot, NODE_MODULES) for approot in approots}
     tracked = _tracked(app, list(folders.values())) if git is not None else set()
@@ -550,7 +551,7 @@ def _node_modules(
     return findings
 
 
-def _tracked(app: App, paths: list[str]) -> set[str]:
+def _tracked(app: Target, paths: list[str]) -> set[str]:
     """Which of ``paths`` are in the last commit (ls-tree names the entry, not its content)."""
     if not paths:
         return set()
@@ -573,7 +574,7 @@ def _ignored_for_upload(root: Path, rel: str, specs: dict[str, Any]) -> bool:
     parts = rel.split("/")
     for depth in range(len(parts)):
         base = "/".join(parts[:depth])
-        for name in _UPLOAD_IGNORE_FILES:
+        for name in UPLOAD_IGNORE_FILES:
             spec_path = f"{base}/{name}" if base else name
             if spec_path not in specs:
                 specs[spec_path] = _load_ignore_file(root / spec_path)

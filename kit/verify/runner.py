@@ -1,11 +1,11 @@
 """Reading the app once and running every check over it.
 
-With the cache on, a run starts from the app's memo (:mod:`kit.verify.memo`): the
+With the cache on, a run starts from the app's memo (:mod:`kit.verify.fast.memo`): the
 listing, the file checks' results and the JavaScript stat index of the last run,
 each reused only when what it was made from is unchanged. A re-run after an edit
 to one JavaScript file stats the files and reads that one.
 
-In the verify server (:mod:`kit.verify.server`) a :class:`Tracker` keeps the memo
+In the verify server (:mod:`kit.verifyd.server`) a :class:`Tracker` keeps the memo
 in memory and says what changed since the last run, from inotify: then not even
 the stat calls are needed for what it saw unchanged.
 """
@@ -18,12 +18,12 @@ from kit.appfs import Listing, listing_still_true, scan_app
 from kit.errors import UsageError
 from kit.findings import Finding, sorted_findings
 from kit.paths import cache_dir
+from kit.platform.facts import UPLOAD_IGNORE_FILES
 from kit.verify.disk import Disk, still_true
-from kit.verify.jscache import IndexEntry
-from kit.verify.memo import FileChecks, Memo, files_digest, load, memo_path, save
-from kit.verify.model import App, Rule
+from kit.verify.fast.jscache import IndexEntry
+from kit.verify.fast.memo import FileChecks, Memo, files_digest, load, memo_path, save
+from kit.verify.model import Rule, Target
 
-UPLOAD_IGNORE_FILES = (".gitignore", ".dotcloudignore")
 JS_CACHE_NAME = "js-analysis.sqlite3"
 
 
@@ -50,13 +50,8 @@ class Tracker(Protocol):
         """Run ``job`` once the run's answer is out (writing the memo can wait)."""
 
 
-_tracker: Tracker | None = None
-
-
-def set_tracker(tracker: Tracker | None) -> None:
-    """Install the tracker every later run uses (the verify server does)."""
-    global _tracker
-    _tracker = tracker
+# The key under which a long-lived process hands its tracker to the CLI's context.
+VERIFY_TRACKER = "verify_tracker"
 
 
 def _wanted(
@@ -88,13 +83,13 @@ def _code_rules() -> tuple[Rule, ...]:
     return RULES
 
 
-def _supervisor(app: App) -> list[Finding]:
+def _supervisor(app: Target) -> list[Finding]:
     from kit.verify.supervisor import check_supervisor
 
     return check_supervisor(app)
 
 
-def _project_files(app: App) -> list[Finding]:
+def _project_files(app: Target) -> list[Finding]:
     from kit.verify.project import check_project_files
 
     return check_project_files(app)
@@ -107,15 +102,20 @@ def verify_app(
     ignore: set[str] | None = None,
     use_cache: bool = True,
     jobs: int | None = None,
+    tracker: Tracker | None = None,
 ) -> list[Finding]:
-    """Every finding for the app at ``root``, filtered and sorted by file and position."""
+    """Every finding for the app at ``root``, filtered and sorted by file and position.
+
+    ``tracker``: what a long-lived process (the verify server) knows of the app
+    since its last run; without one, the memo on disk.
+    """
     if not root.exists():
         raise UsageError(f"{root} does not exist")
     if not root.is_dir():
         raise UsageError(f"{root} is not a folder; give the app's root folder")
     cache = cache_dir() if use_cache else None
     where = memo_path(cache, root) if cache is not None else None
-    tracker = _tracker if where is not None else None
+    tracker = tracker if where is not None else None
     last = tracker.memo(root) if tracker is not None else None
     if last is None and where is not None:
         last = load(where, root)
@@ -124,7 +124,7 @@ def verify_app(
     listing = _listing(root, last, changes)
     checks = _file_checks(root, listing, last)
     disk = Disk(root)
-    app = App(root, listing.files, checks.services, listing.links, disk)
+    app = Target(root, listing.files, checks.services, listing.links, disk)
     for name, rules, check in (
         ("supervisor", _supervisor_rules, _supervisor),
         ("project", _project_rules, _project_files),

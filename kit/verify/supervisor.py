@@ -22,10 +22,10 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from kit.findings import Finding
-from kit.render import SUPERVISOR_DIRECTORY
-from kit.verify.model import App, Rule, Service, disk_of
+from kit.platform.facts import CURRENT, HOME, SUPERVISORD_FILE, USER
+from kit.platform.model import Service
+from kit.verify.model import Rule, Target, disk_of
 
-CONF = "supervisord.conf"
 MAX_BYTES = 1 << 20  # a real supervisord.conf is a few hundred bytes
 CATEGORY = "supervisor"
 _BOILERPLATE = "[program:node]\ncommand = node {script}\ndirectory = /home/dotcloud/current\n"
@@ -107,7 +107,7 @@ PERCENT = Rule(
 RULES: tuple[Rule, ...] = (MISSING, SYNTAX, MISSING_PROGRAM, DIRECTORY, COMMAND_FILE, PERCENT)
 
 
-def check_supervisor(app: App) -> list[Finding]:
+def check_supervisor(app: Target) -> list[Finding]:
     """Findings for the supervisord.conf of every nodejs service."""
     files = frozenset(app.files)
     findings: list[Finding] = []
@@ -124,8 +124,8 @@ def _rel(approot: str, name: str) -> str:
     return name if approot in ("", ".") else f"{approot}/{name}"
 
 
-def _check_service(app: App, files: frozenset[str], service: Service) -> list[Finding]:
-    path = _rel(service.approot, CONF)
+def _check_service(app: Target, files: frozenset[str], service: Service) -> list[Finding]:
+    path = _rel(service.approot, SUPERVISORD_FILE)
     if path not in files:
         if service.process or service.processes:
             return []
@@ -140,7 +140,7 @@ def _check_service(app: App, files: frozenset[str], service: Service) -> list[Fi
     return ConfCheck(app, files, service, path).run(data)
 
 
-def _missing(app: App, files: frozenset[str], service: Service, path: str) -> Finding:
+def _missing(app: Target, files: frozenset[str], service: Service, path: str) -> Finding:
     script = _guess_script(files, service.approot)
     fix = f"create {path} with:\n{_BOILERPLATE.format(script=script)}"
     fix += f"(or add `process: node {script}` to the service in dotcloud.yml)"
@@ -335,7 +335,7 @@ def _percent_finding(path: str, piece: Piece, item: BadPercent) -> Finding:
 class ConfCheck:
     """All checks of one supervisord.conf; :meth:`run` returns its findings."""
 
-    def __init__(self, app: App, files: frozenset[str], service: Service, path: str) -> None:
+    def __init__(self, app: Target, files: frozenset[str], service: Service, path: str) -> None:
         self.app = app
         self.files = files
         self.service = service
@@ -467,23 +467,22 @@ class ConfCheck:
         return SYNTAX.finding(self.path, self._line(section, key), None, f"{where}: {plain}", fix)
 
     def _directory_problem(self, section: str, directory: str | None) -> Finding | None:
-        fix = f"set `directory = {SUPERVISOR_DIRECTORY}` in [{section}]"
+        fix = f"set `directory = {CURRENT}` in [{section}]"
         if directory is None:
             return DIRECTORY.finding(
                 self.path,
                 self._line(section, None),
                 None,
                 f"[{section}] sets no directory, so it starts in supervisord's own folder and "
-                f"relative paths miss the approot, which is mapped to {SUPERVISOR_DIRECTORY}",
-                f"add `directory = {SUPERVISOR_DIRECTORY}` to [{section}]",
+                f"relative paths miss the approot, which is mapped to {CURRENT}",
+                f"add `directory = {CURRENT}` to [{section}]",
             )
         if _UNKNOWN_ENV not in directory and _under_current(directory) is None:
             return DIRECTORY.finding(
                 self.path,
                 self._line(section, "directory"),
                 None,
-                f"[{section}] runs in {directory}, but the approot is mapped to "
-                f"{SUPERVISOR_DIRECTORY}",
+                f"[{section}] runs in {directory}, but the approot is mapped to {CURRENT}",
                 fix,
             )
         return None
@@ -540,7 +539,7 @@ _UNKNOWN_ENV = "{dotkit-unknown-variable}"  # survives repr() in supervisor's me
 _LOGFILES = ("stdout_logfile", "stderr_logfile")
 _MAX_CHECKED_PROCS = 2
 # The environment supervisord has on the platform, as far as the kit can know it.
-_PLATFORM_ENV = {"HOME": "/home/dotcloud", "USER": "dotcloud", "LOGNAME": "dotcloud"}
+_PLATFORM_ENV = {"HOME": HOME, "USER": USER, "LOGNAME": USER}
 
 
 def _program_config(parser: Any, section: str, service: Service) -> tuple[Any, ValueError | None]:
@@ -549,8 +548,8 @@ def _program_config(parser: Any, section: str, service: Service) -> tuple[Any, V
 
     _make_host_independent(parser, section)
     options = ServerOptions()
-    options.here = SUPERVISOR_DIRECTORY
-    options.configfile = CONF
+    options.here = CURRENT
+    options.configfile = SUPERVISORD_FILE
     options.environ_expansions = _environ_expansions(parser, service)
     parser.expansions = options.environ_expansions  # as supervisord's process_config does
     name = section.split(":", 1)[1]
@@ -781,10 +780,10 @@ def _node_script(args: list[str]) -> str | None:
 def _under_current(path: str) -> str | None:
     """``path`` relative to the approot if it lies in /home/dotcloud/current, else None."""
     norm = posixpath.normpath(path)
-    if norm == SUPERVISOR_DIRECTORY:
+    if norm == CURRENT:
         return ""
-    if norm.startswith(SUPERVISOR_DIRECTORY + "/"):
-        return norm[len(SUPERVISOR_DIRECTORY) + 1 :]
+    if norm.startswith(CURRENT + "/"):
+        return norm[len(CURRENT) + 1 :]
     return None
 
 

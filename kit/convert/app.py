@@ -10,11 +10,8 @@ cannot be converted, so nothing is ever written from a half-understood app.
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from kit.codeports import HTTP_PORT, TCP_PORT_ENV, TCP_PORT_NAME, Script, review_code
-from kit.errors import InputError
-from kit.findings import Finding, has_errors, sorted_findings
-from kit.jsanalysis import analyze_js
-from kit.migration import (
+from kit.convert.codeports import TCP_PORT_ENV, TCP_PORT_NAME, Script, review_code
+from kit.convert.migration import (
     GUIDE_CONFIG,
     GUIDE_PORTS,
     GUIDE_TERMS,
@@ -23,22 +20,29 @@ from kit.migration import (
     CodeEdit,
     ReportRow,
 )
-from kit.naming import assign_service_names, env_key_problem, normalize_env_key
-from kit.render import (
-    OutFile,
+from kit.convert.naming import assign_service_names
+from kit.convert.render import (
     ServicePlan,
     UncarriableValue,
     key_lines,
     render_build_file,
     render_supervisord,
 )
+from kit.convert.torque import EnvVar, Torque, parse_torque
+from kit.errors import InputError
+from kit.files import OutFile
+from kit.findings import Finding, has_errors, sorted_findings
+from kit.js.analysis import analyze_js
+from kit.platform.facts import (
+    BUILD_FILE,
+    CONVERT_NODE_VERSION,
+    HTTP_PORT,
+    NODE_VERSIONS,
+    SUPERVISORD_FILE,
+    TORQUE_FILE,
+)
+from kit.platform.names import env_key_problem, normalize_env_key
 from kit.secrets import has_secret, is_secret_key, shown_value
-from kit.torque import EnvVar, Torque, parse_torque
-
-NODE_VERSIONS = ("v0.4.x", "v0.6.x", "v0.8.x")
-DEFAULT_NODE_VERSION = "v0.8.x"
-BUILD_FILE = "dotcloud.yml"
-SUPERVISORD_FILE = "supervisord.conf"
 
 
 class GearInput(NamedTuple):
@@ -52,7 +56,7 @@ class GearInput(NamedTuple):
 
 
 class Options(NamedTuple):
-    node_version: str = DEFAULT_NODE_VERSION
+    node_version: str = CONVERT_NODE_VERSION
     fix: bool = False
     source_name: str = "app"
 
@@ -140,7 +144,7 @@ def convert_app(
     converted: list[_Gear] = []
     secrets: set[str] = set()
     for gear, name in zip(gears, names, strict=True):
-        torque_path = _join(gear.approot, ".torque")
+        torque_path = _join(gear.approot, TORQUE_FILE)
         torque, parse_findings = parse_torque(gear.torque, torque_path)
         findings.extend(parse_findings)
         if torque is None:
@@ -492,7 +496,7 @@ def _assemble(
     files.extend(g.conf for g in gears)
     edits = [edit for g in gears for edit in g.edits]
     files.extend(OutFile(e.path, e.after) for e in edits)
-    removed = tuple(_join(g.source.approot, ".torque") for g in gears)
+    removed = tuple(_join(g.source.approot, TORQUE_FILE) for g in gears)
     return Conversion(
         services=tuple(plans),
         files=tuple(files),

@@ -5,7 +5,7 @@ Two levels, as in git and ccache:
 - a **stat index** per app: relative path -> size, mtime, inode, content digest and
   analysis. A file whose size, mtime and inode are what they were last time is not
   even opened. The caller keeps the index between runs (``dotkit verify`` keeps it
-  in the app's run memo, :mod:`kit.verify.memo`) and passes it in.
+  in the app's run memo, :mod:`kit.verify.fast.memo`) and passes it in.
 - **analyses by content**, in SQLite, keyed by the SHA-256 of the bytes and
   :data:`ANALYZER_VERSION` and shared by every app, so content seen before (a copy,
   another branch, a reverted edit) is never parsed twice. Content the prefilter
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kit.appfs import RACY_WINDOW_NS
-from kit.jsanalysis import (
+from kit.js.analysis import (
     DataWrite,
     JsAnalysis,
     ListenCall,

@@ -1,7 +1,7 @@
 """Handing a `dotkit verify` to a running verify server, before click is even imported.
 
 A re-run of ``dotkit verify`` spends most of its time starting Python, importing
-the CLI and stat-ing every file. The verify server (:mod:`kit.verify.server`,
+the CLI and stat-ing every file. The verify server (:mod:`kit.verifyd.server`,
 started by ``dotkit verify --serve``) has all of that behind it: it keeps each
 app's memo in memory and learns of changes from inotify. :func:`forward` sends
 it the command line and prints what it answers; when there is no server, or it

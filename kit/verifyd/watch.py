@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from kit.verify.memo import Memo
+from kit.verify.fast.memo import Memo
 from kit.verify.runner import Changes
 
 # What makes an entry appear, vanish or be renamed; each also names a file that changed.

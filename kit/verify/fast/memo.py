@@ -7,7 +7,7 @@ One file per app under the cache folder holds three things:
 - the **file checks'** results (build file, supervisor, package.json and links),
   reused while the listing is the same and every question they asked the disk
   has the same answer (:func:`kit.verify.disk.still_true`);
-- the **JavaScript stat index** of :mod:`kit.verify.jscache`.
+- the **JavaScript stat index** of :mod:`kit.verify.fast.jscache`.
 
 It is written with marshal (plain values only, so loading it runs no code) to a
 temporary file renamed into place; anything wrong with it (another Python, another
@@ -27,9 +27,9 @@ from typing import Any, NamedTuple
 from kit import __version__
 from kit.appfs import Listing
 from kit.findings import Finding
+from kit.platform.model import Service
 from kit.verify.disk import Answers
-from kit.verify.jscache import ANALYZER_VERSION, KEEP_DAYS, IndexEntry
-from kit.verify.model import Service
+from kit.verify.fast.jscache import ANALYZER_VERSION, KEEP_DAYS, IndexEntry
 
 _FORMAT = 1
 

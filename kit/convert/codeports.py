@@ -3,18 +3,18 @@
 An HTTP service must listen on 8080; a TCP service gets its port from the
 platform (``PORT_SERVER`` here) and must read it. Each ``listen`` call that
 breaks a rule becomes a finding and a report row, and with ``--fix`` a literal
-port is rewritten in place by :mod:`kit.jsfix`.
+port is rewritten in place by :mod:`kit.js.fix`.
 """
 
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from kit.convert.migration import GUIDE_PORTS, CodeEdit, ReportRow
 from kit.findings import Finding
-from kit.jsanalysis import JsAnalysis, ListenCall
-from kit.jsfix import apply_edits, plan_port_fixes
-from kit.migration import GUIDE_PORTS, CodeEdit, ReportRow
+from kit.js.analysis import JsAnalysis, ListenCall
+from kit.js.fix import apply_edits, plan_port_fixes
+from kit.platform.facts import ENVIRONMENT_JSON, HTTP_PORT
 
-HTTP_PORT = 8080
 TCP_PORT_NAME = "server"
 TCP_PORT_ENV = "PORT_SERVER"
 
@@ -46,7 +46,7 @@ def _tcp_problem(listen: ListenCall) -> str | None:
     return (
         f"the TCP server calls {_call_text(listen)}, but on dotCloud the platform assigns "
         f"a TCP port: read it from process.env.{TCP_PORT_ENV} or "
-        "/home/dotcloud/environment.json"
+        f"{ENVIRONMENT_JSON}"
     )
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kit.convert import BUILD_FILE, Conversion
-from kit.findings import Finding
-from kit.migration import ReportRow
-from kit.secrets import MASK, mask_url_passwords
+from kit.convert.app import Conversion
+from kit.convert.migration import ReportRow
+from kit.findings import Finding, render_findings_text
+from kit.platform.facts import BUILD_FILE
+from kit.secrets import mask_text
 
 
 def _where(path: str | None, line: int | None) -> str:
@@ -36,16 +37,6 @@ def summary(conversion: Conversion) -> dict[str, int]:
         "infos": severities["info"],
         "files_fixed": len(conversion.edits),
     }
-
-
-def render_findings_text(findings: Iterable[Finding]) -> str:
-    lines: list[str] = []
-    for f in findings:
-        lines.append(f"{f.severity:<8} {f.location}  [{f.rule}]")
-        lines.append(f"         {f.message}")
-        if f.fix:
-            lines.append(f"         fix: {f.fix}")
-    return "\n".join(lines)
 
 
 def _row_lines(row: ReportRow) -> list[str]:
@@ -113,18 +104,6 @@ def render_error_json(findings: Sequence[Finding], *, source: str) -> str:
         "summary": {"errors": sum(f.severity == "error" for f in findings)},
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-
-
-def mask_text(text: str, secrets: Iterable[str]) -> str:
-    """Hide every secret value (and its JSON-escaped form) and URL passwords."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        if len(secret) < 3:
-            continue
-        text = text.replace(secret, MASK)
-        escaped = json.dumps(secret)[1:-1]
-        if escaped != secret:
-            text = text.replace(escaped, MASK)
-    return mask_url_passwords(text)
 
 
 def _text(data: bytes) -> list[str]:

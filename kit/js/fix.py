@@ -2,7 +2,7 @@
 
 dotCloud routes HTTP to port 8080 and hands TCP services a port through an
 environment variable. Rewriting only the literal that decides the port (found by
-:mod:`kit.jsanalysis`) keeps comments, formatting and line endings exactly as the
+:mod:`kit.js.analysis`) keeps comments, formatting and line endings exactly as the
 user wrote them, and makes a second run a no-op.
 """
 
@@ -11,9 +11,9 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from kit.jsanalysis import JsAnalysis, ListenCall, Span
+from kit.js.analysis import JsAnalysis, ListenCall, Span
+from kit.platform.facts import HTTP_PORT
 
-HTTP_PORT = 8080
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 
 

@@ -14,7 +14,8 @@ from typing import Any, NamedTuple
 
 import yaml
 
-SUPERVISOR_DIRECTORY = "/home/dotcloud/current"
+from kit.platform.facts import CURRENT
+
 SUPERVISOR_PROGRAM = "node"
 _UNCARRIABLE = re.compile("[\x00\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 # supervisord's parser ends a value at ";" or "#" preceded by whitespace, even
@@ -23,14 +24,6 @@ _INLINE_COMMENT = re.compile(r"(\s)([;#])")
 
 _SafeDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class OutFile(NamedTuple):
-    """A file to write, relative to the output directory."""
-
-    path: str
-    content: bytes
-    mode: int = 0o644
 
 
 class ServicePlan(NamedTuple):
@@ -141,6 +134,6 @@ def render_supervisord(argv: tuple[str, ...], *, source: str) -> tuple[str, int]
         f"; supervisord program for this service, converted by dotkit from {source}.\n"
         f"[program:{SUPERVISOR_PROGRAM}]\n"
         f"command = {supervisor_command(argv)}\n"
-        f"directory = {SUPERVISOR_DIRECTORY}\n"
+        f"directory = {CURRENT}\n"
     )
     return text, 3

@@ -21,6 +21,8 @@ from typing import Literal, NamedTuple
 import tree_sitter
 import tree_sitter_javascript
 
+from kit.platform.facts import HTTP_PORT
+
 ServerKind = Literal["http", "tcp", "unknown"]
 PortKind = Literal["literal", "env", "env-default", "computed", "missing"]
 # "url": a client URL string; "host": a host handed to a call; "default": no host at
@@ -641,7 +643,6 @@ _MODULE_PROTOCOLS = {
     "amqplib": "amqp",
     "memcached": "memcache",
 }
-_HTTP_PORT = 8080  # a service reaching itself on 8080 is fine: same container
 _HOST_KEYS = frozenset({"host", "hostname"})
 # Any of these in an options object means the code says where to connect.
 _ADDRESS_KEYS = ("host", "hostname", "path", "url", "socket")
@@ -738,7 +739,7 @@ class _ConnectionFinder:
         if host is None or not up:
             return None
         port = int(host.group(1)) if host.group(1) else None
-        if port == _HTTP_PORT:
+        if port == HTTP_PORT:
             return None
         if up[0].type == "arguments":
             return self.host_argument(node, up, text, port)
@@ -760,7 +761,7 @@ class _ConnectionFinder:
         if port is None:
             numbers = (_port_value(self.source, a) for a in _args(call) if a.type == "number")
             port = next((n for n in numbers if n is not None), None)
-        if port == _HTTP_PORT:
+        if port == HTTP_PORT:
             return None
         if name in _CONNECT_NAMES or port in _PORT_PROTOCOLS or written_port:
             protocol = self.protocol(call, port)
@@ -777,7 +778,7 @@ class _ConnectionFinder:
             return None
         port_node = _property(self.source, obj, "port")
         port = _port_value(self.source, port_node)
-        if port == _HTTP_PORT:
+        if port == HTTP_PORT:
             return None
         if port in _PORT_PROTOCOLS:
             return self.found(node, text, _PORT_PROTOCOLS[port], "host")

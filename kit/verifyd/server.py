@@ -2,15 +2,15 @@
 
 ``dotkit verify --serve`` starts it in the background (one per user, DOTKIT_HOME,
 kit version and Python) and later ``dotkit verify`` commands hand their command
-line to it (:mod:`kit.verify.client`). It runs each one exactly as the CLI would,
+line to it (:mod:`kit.verifyd.client`). It runs each one exactly as the CLI would,
 in its own folder, and answers with the output and exit code; only the work
 behind it is shorter: no start-up, the app's memo already in memory, and the
-:class:`kit.verify.watch.Watcher` saying which files changed, so the rest are not
+:class:`kit.verifyd.watch.Watcher` saying which files changed, so the rest are not
 even stat-ed.
 
 It listens on an abstract Unix socket, answers only its own user (checked with
 SO_PEERCRED), handles one request at a time, declines requests from another
-environment (see :data:`kit.verify.client.ENV_KEYS`) and stops after
+environment (see :data:`kit.verifyd.client.ENV_KEYS`) and stops after
 :data:`IDLE_S` without requests, or when asked (``dotkit verify --stop-server``).
 What goes wrong inside it goes to ``server.log`` beside the memos, and the client
 then runs the command itself.
@@ -21,77 +21,16 @@ import io
 import os
 import selectors
 import socket
-import subprocess
 import sys
 import time
 import traceback
-from pathlib import Path
 
-from kit.paths import cache_dir
-from kit.verify.client import (
-    PROTOCOL,
-    ask_pid,
-    decode,
-    environment,
-    identity,
-    same_user,
-    server_address,
-)
+from kit.verify.runner import VERIFY_TRACKER, Tracker
+from kit.verifyd.client import PROTOCOL, decode, environment, identity, same_user, server_address
+from kit.verifyd.control import idle_seconds
 
-IDLE_S = 20 * 60
-_STARTUP_TIMEOUT_S = 10.0
 _REQUEST_TIMEOUT_S = 5.0
 _MAX_REQUEST = 1 << 20
-# Set in the server's process: `verify --serve` inside it must not start another.
-SERVING = False
-
-
-def log_path() -> Path:
-    return cache_dir() / "verify" / "server.log"
-
-
-def idle_seconds() -> float:
-    try:
-        return float(os.environ.get("DOTKIT_VERIFY_SERVER_IDLE", IDLE_S))
-    except ValueError:
-        return IDLE_S
-
-
-def running() -> int | None:
-    """The pid of this environment's server, if one answers."""
-    return ask_pid("ping", timeout=5.0)
-
-
-def start() -> tuple[int, bool] | None:
-    """Make sure a server runs: (its pid, whether it was started now), or None if none could."""
-    pid = running()
-    if pid is not None:
-        return pid, False
-    if not sys.platform.startswith("linux"):
-        return None
-    log = log_path()
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as out:
-        subprocess.Popen(
-            [sys.executable, "-m", "kit.verify.server"],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd="/",
-            start_new_session=True,  # not stopped by the terminal's Ctrl-C or hang-up
-        )
-    deadline = time.monotonic() + _STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        pid = running()
-        if pid is not None:
-            return pid, True
-        time.sleep(0.02)
-    return None
-
-
-def stop() -> int | None:
-    """Stop this environment's server; the pid it had, or None if none was running."""
-    return ask_pid("stop", timeout=30.0)
 
 
 # --- the server process ---------------------------------------------------------------
@@ -99,9 +38,7 @@ def stop() -> int | None:
 
 def serve() -> None:
     """Bind the socket and answer requests until idle or stopped."""
-    global SERVING
-    from kit.verify.runner import set_tracker
-    from kit.verify.watch import Watcher
+    from kit.verifyd.watch import Watcher
 
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -109,9 +46,7 @@ def serve() -> None:
     except OSError:
         return  # another server took the address first: it serves
     listener.listen(16)
-    SERVING = True
     watcher = Watcher()
-    set_tracker(watcher)
     env = environment()
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ, "request")
@@ -130,18 +65,17 @@ def serve() -> None:
                     watcher.drain()  # keeps the kernel's queue from overflowing
                     continue
                 last = time.monotonic()
-                stop = _answer(listener, env) == "stop"
+                stop = _answer(listener, env, watcher) == "stop"
                 watcher.run_later()  # the client has its answer: now write the memo
                 if stop:
                     _note("asked to stop")
                     return
     finally:
-        set_tracker(None)
         watcher.close()
         listener.close()
 
 
-def _answer(listener: socket.socket, env: list[str]) -> str | None:
+def _answer(listener: socket.socket, env: list[str], tracker: Tracker) -> str | None:
     connection, _ = listener.accept()
     with connection:
         if not same_user(connection):
@@ -150,13 +84,13 @@ def _answer(listener: socket.socket, env: list[str]) -> str | None:
             fields = decode(_read(connection))
         except (OSError, ValueError):
             return None
-        answer, stop = _reply(fields, env)
+        answer, stop = _reply(fields, env, tracker)
         with contextlib.suppress(OSError):  # the client gave up: nothing to do
             connection.sendall(answer)
         return "stop" if stop else None
 
 
-def _reply(fields: list[str], env: list[str]) -> tuple[bytes, bool]:
+def _reply(fields: list[str], env: list[str], tracker: Tracker) -> tuple[bytes, bool]:
     """The answer to a request, and whether to stop after sending it."""
     head = ["dotkit-verify", PROTOCOL, *identity()]
     if fields[: len(head)] != head or len(fields) <= len(head):
@@ -172,7 +106,7 @@ def _reply(fields: list[str], env: list[str]) -> tuple[bytes, bool]:
         return b"declined\0another environment", False
     if len(rest) < count + 3:
         return b"declined\0bad request", False
-    return _run(rest[1 + count], rest[2 + count :]), False
+    return _run(rest[1 + count], rest[2 + count :], tracker), False
 
 
 def _read(connection: socket.socket) -> bytes:
@@ -186,7 +120,7 @@ def _read(connection: socket.socket) -> bytes:
     return b"".join(chunks)
 
 
-def _run(cwd: str, argv: list[str]) -> bytes:
+def _run(cwd: str, argv: list[str], tracker: Tracker) -> bytes:
     if argv[:1] != ["verify"]:
         return b"declined\0only verify is served"
     from kit.cli import main
@@ -195,7 +129,9 @@ def _run(cwd: str, argv: list[str]) -> bytes:
     try:
         os.chdir(cwd)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(argv)
+            # The tracker reaches verify through the click context; `--serve` sees
+            # it and runs here rather than starting another server.
+            code = main(argv, obj={VERIFY_TRACKER: tracker})
     except (Exception, SystemExit):  # a bug must not cost the user the run: the client redoes it
         _note(f"request {argv} in {cwd} failed:\n{traceback.format_exc()}")
         return b"declined\0failed"
@@ -213,8 +149,4 @@ def _note(message: str) -> None:
 
 
 if __name__ == "__main__":
-    # Serve from the module under its own name, so that SERVING is set where the
-    # rest of the kit (kit.commands._verify_run) looks for it, not on __main__.
-    from kit.verify import server
-
-    server.serve()
+    serve()

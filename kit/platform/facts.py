@@ -1,0 +1,80 @@
+"""Plain facts about the platform, each defined once.
+
+Where a value comes from the platform's documentation or the 0.9.8 CLI, the
+reference notes (``reference/dotcloud-platform.md`` of the project) give the source.
+"""
+
+from typing import Final
+
+# -- files ------------------------------------------------------------------------------
+BUILD_FILE: Final = "dotcloud.yml"
+SUPERVISORD_FILE: Final = "supervisord.conf"  # in an approot, included by the platform's own
+TORQUE_FILE: Final = ".torque"  # nodeSocket's per-Gear file
+CONFIG_DIR: Final = ".dotcloud"  # a connected folder's CLI settings
+IGNORE_FILE: Final = ".dotcloudignore"  # what the CLI's rsync upload leaves out
+
+# -- inside a container -----------------------------------------------------------------
+HOME: Final = "/home/dotcloud"
+CURRENT: Final = f"{HOME}/current"  # the approot of the running revision
+CODE: Final = f"{HOME}/code"
+DATA: Final = f"{HOME}/data"  # the one folder kept across pushes
+ENVIRONMENT_JSON: Final = f"{HOME}/environment.json"
+ENVIRONMENT_YML: Final = f"{HOME}/environment.yml"
+USER: Final = "dotcloud"
+
+# -- ports ------------------------------------------------------------------------------
+HTTP_PORT: Final = 8080  # where the router sends a service's web traffic
+PORT_KINDS: Final = ("http", "tcp", "udp")
+
+# -- service types ----------------------------------------------------------------------
+CODE_TYPES: Final = frozenset(
+    {
+        "custom",
+        "java",
+        "nodejs",
+        "perl",
+        "perl-worker",
+        "php",
+        "php-worker",
+        "python",
+        "python-worker",
+        "ruby",
+        "ruby-worker",
+        "static",
+        "opa",
+    }
+)
+DATA_TYPES: Final = frozenset(
+    {
+        "mongodb",
+        "mysql",
+        "mysql-masterslave",
+        "postgis",
+        "postgresql",
+        "redis",
+        "smtp",
+        "solr",
+        "rabbitmq",
+    }
+)
+SERVICE_TYPES: Final = CODE_TYPES | DATA_TYPES
+# Types whose build takes `config: node_version` (custom passed it to the build script).
+NODE_VERSION_TYPES: Final = frozenset({"nodejs", "custom"})
+
+# -- Node.js ----------------------------------------------------------------------------
+NODE_VERSIONS: Final = ("v0.4.x", "v0.6.x", "v0.8.x")
+PLATFORM_DEFAULT_NODE_VERSION: Final = "v0.4.x"  # what the platform ran with no config
+CONVERT_NODE_VERSION: Final = "v0.8.x"  # what convert writes unless told otherwise
+
+# -- limits -----------------------------------------------------------------------------
+BUILD_TIMEOUT_S: Final = 15 * 60.0
+POSTINSTALL_TIMEOUT_S: Final = 10 * 60.0
+SERVICE_NAME_MAX: Final = 16
+
+# -- the CLI ----------------------------------------------------------------------------
+CLI_VERSION: Final = "0.9.8"
+ENVIRONMENT_NAME: Final = "default"  # DOTCLOUD_ENVIRONMENT
+
+# -- the upload -------------------------------------------------------------------------
+# The ignore files the sandbox's upload (and verify's view of an upload) honours.
+UPLOAD_IGNORE_FILES: Final = (".gitignore", IGNORE_FILE)
