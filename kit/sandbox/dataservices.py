@@ -9,15 +9,6 @@ database types fail the push with a message saying what is missing.
 import shutil
 from typing import NamedTuple
 
-# The platform's port names: the env keys are DOTCLOUD_<SVC>_<PORTNAME>_HOST...
-PORT_NAMES = {
-    "redis": "redis",
-    "mysql": "mysql",
-    "mysql-masterslave": "mysql",
-    "postgresql": "sql",
-    "postgis": "sql",
-    "mongodb": "mongodb",
-}
 SERVERS = {
     "redis": "redis-server",
     "mysql": "mysqld",
@@ -26,18 +17,12 @@ SERVERS = {
     "postgis": "postgres",
     "mongodb": "mongod",
 }
-SCHEMES = {"redis": "redis", "mysql": "mysql", "sql": "pgsql", "mongodb": "mongodb"}
-LOGIN = "root"
 
 
 class DataService(NamedTuple):
     name: str
     type: str
     port_name: str
-
-
-def port_name(service_type: str) -> str | None:
-    return PORT_NAMES.get(service_type)
 
 
 def problem(service_type: str) -> str | None:
@@ -55,11 +40,6 @@ def problem(service_type: str) -> str | None:
     if service_type != "redis":
         return f"{server} is installed, but the sandbox only runs redis as a data service so far"
     return None
-
-
-def url(service_type: str, host: str, port: int, password: str) -> str:
-    scheme = SCHEMES.get(PORT_NAMES.get(service_type, ""), service_type)
-    return f"{scheme}://{LOGIN}:{password}@{host}:{port}"
 
 
 def command(service_type: str, port: int, password: str, data_dir: str) -> str:

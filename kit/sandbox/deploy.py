@@ -243,7 +243,7 @@ class Push:
                 self.client.close()
         return result
 
-    def _run(self, source: Path | None, *, git: bool, revision: str | None) -> dict[str, Any]:
+    def _run(self, source: Path | None, *, git: bool, revision: str | None) -> dict[str, Any]:  # noqa: C901 - being split into steps (issue 13)
         from kit.verify.buildfile import check_build_file
 
         if revision is not None:

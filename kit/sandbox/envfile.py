@@ -9,11 +9,9 @@ the processes.
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
+from kit.platform import envkeys
+from kit.platform.facts import ENVIRONMENT_NAME
 from kit.platform.model import Service
-from kit.sandbox.dataservices import LOGIN, url
-from kit.sandbox.dataservices import port_name as data_port_name
-
-ENVIRONMENT = "default"
 
 
 def service_host(service: str, app: str) -> str:
@@ -40,11 +38,7 @@ class Endpoint(NamedTuple):
 
 def port_names(service: Service) -> list[str]:
     """The non-HTTP ports of a service: declared ones, or a data service's own."""
-    names = list(service.tcp_ports)
-    own = None if service.is_code else data_port_name(service.type)
-    if own:
-        names.append(own)
-    return names
+    return list(service.port_names)
 
 
 def endpoints(
@@ -105,10 +99,10 @@ def environment(
     passwords = passwords or {}
     types = {s.name: s.type for s in services}
     env: dict[str, str] = {
-        "DOTCLOUD_PROJECT": app,
-        "DOTCLOUD_ENVIRONMENT": ENVIRONMENT,
-        "DOTCLOUD_SERVICE_NAME": service.name,
-        "DOTCLOUD_SERVICE_ID": str(instance),
+        envkeys.PROJECT: app,
+        envkeys.ENVIRONMENT: ENVIRONMENT_NAME,
+        envkeys.SERVICE_NAME: service.name,
+        envkeys.SERVICE_ID: str(instance),
     }
     for ep in endpoints(app, services, tcp_ports, counts):
         prefix = f"DOTCLOUD_{ep.service.upper()}_{ep.name.upper()}"
@@ -123,18 +117,20 @@ def environment(
             continue
         env[f"{prefix}_PORT"] = str(ep.port)
         if ep.service in passwords:
-            env[f"{prefix}_LOGIN"] = LOGIN
+            env[f"{prefix}_LOGIN"] = envkeys.DATA_LOGIN
             env[f"{prefix}_PASSWORD"] = passwords[ep.service]
-            env[f"{prefix}_URL"] = url(types[ep.service], ep.host, ep.port, passwords[ep.service])
+            env[f"{prefix}_URL"] = envkeys.data_url(
+                types[ep.service], ep.host, ep.port, passwords[ep.service]
+            )
         else:
             env[f"{prefix}_URL"] = f"tcp://{ep.host}:{ep.port}"
     count = (counts or {}).get(service.name, 1)
     for name in port_names(service):
         port = str(tcp_ports[f"{service.name}.{name}"])
-        env[f"PORT_{name.upper()}"] = port
+        env[envkeys.port_var(name)] = port
         if count > 1:
             for n in range(count):
-                env[f"PORT_{name.upper()}_{n}"] = port
+                env[f"{envkeys.port_var(name)}_{n}"] = port
     env.update(service.environment)
     env.update(app_env or {})
     return env
