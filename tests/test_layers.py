@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "kit.jsonpos": 0,
     "kit.appfs": 0,
     "kit.files": 0,
+    "kit.git": 0,
     "kit.platform": 0,
     "kit.platform.facts": 0,
     "kit.platform.names": 0,

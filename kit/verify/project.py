@@ -404,10 +404,10 @@ _NOT_A_REPO = re.compile(r"not a git repository \(or any (?:of the )?parent")
 
 
 def _git(app: Target, *args: str) -> "Completed":
-    from kit.proc import run  # only apps in a git work tree pay for the import
+    # The app's repository is untrusted: nothing its config names may run.
+    from kit.git import run_git  # only apps in a git work tree pay for the import
 
-    env = {**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
-    return run(["git", *args], cwd=app.root, timeout=GIT_TIMEOUT, env=env, check=False)
+    return run_git(app.root, *args, timeout=GIT_TIMEOUT)
 
 
 def _git_state(app: Target, node_modules: list[str]) -> GitState | Finding | None:
