@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from kit.verify.buildfile import RULES, check_build_file, schema
 
 GUIDE_EXAMPLE = (
-    Path(__file__).resolve().parent.parent / "sample_apps" / "guide-examples" / "dotcloud.yml"
+    Path(__file__).resolve().parents[2] / "sample_apps" / "guide-examples" / "dotcloud.yml"
 ).read_text()
 
 BOMB = "\n".join(
@@ -308,7 +308,7 @@ def test_schema_is_valid_json_schema_data() -> None:
     from jsonschema import Draft202012Validator
 
     Draft202012Validator.check_schema(schema())
-    packaged = Path(__file__).parent.parent / "kit" / "data" / "dotcloud-yml.schema.json"
+    packaged = Path(__file__).resolve().parents[2] / "kit" / "data" / "dotcloud-yml.schema.json"
     assert json.loads(packaged.read_text()) == schema()
 
 

@@ -158,6 +158,8 @@ def test_design_slugs_are_all_in_the_catalogue() -> None:
 def test_pre_commit_hook_runs_verify() -> None:
     import yaml
 
-    hooks = yaml.safe_load((Path(__file__).parent.parent / ".pre-commit-hooks.yaml").read_text())
+    hooks = yaml.safe_load(
+        (Path(__file__).resolve().parents[2] / ".pre-commit-hooks.yaml").read_text()
+    )
     assert hooks[0]["id"] == "dotkit-verify"
     assert hooks[0]["entry"] == "dotkit verify"
