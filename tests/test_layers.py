@@ -32,6 +32,7 @@ LAYERS: dict[str, int] = {
     "kit.appfs": 0,
     "kit.files": 0,
     "kit.git": 0,
+    "kit.private": 0,
     "kit.platform": 0,
     "kit.platform.facts": 0,
     "kit.platform.names": 0,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import functools
 import html
+import io
 import json
-import os
 import time
 import zipfile
 from collections.abc import Callable, Sequence
@@ -19,6 +19,7 @@ from typing import Any
 
 from kit.errors import OperationFailed
 from kit.findings import Finding
+from kit.private import write_private
 from kit.repro.model import Probe, Repro
 
 Files = list[tuple[str, str]]
@@ -352,13 +353,12 @@ def terminal_json(repro: Repro, bundle: Path) -> str:
 
 
 def write_bundle(path: Path, folder: str, files: Files, mask: Callable[[str], str]) -> None:
-    """Write the zip atomically (a temporary file renamed into place); every text masked."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """Write the zip atomically and readable by its owner only (0600); every text masked."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, text in files:
+            zf.writestr(f"{folder}/{name}", mask(text).encode("utf-8"))
     try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for name, text in files:
-                zf.writestr(f"{folder}/{name}", mask(text).encode("utf-8"))
-        tmp.replace(path)
+        write_private(path, buffer.getvalue())
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise OperationFailed(f"could not write the bundle {path}: {exc}") from None
