@@ -182,3 +182,27 @@ def test_npm_decides_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     assert registry().url == "https://mirror.example/npm/"
     monkeypatch.setenv("npm_config_registry", "file:///etc")
     assert registry().url == "https://registry.npmjs.org/"
+
+
+def test_a_cache_that_cannot_be_written_is_named(tmp_path: Path) -> None:
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache folder should be")
+    with pytest.raises(NodeFetchFailed) as caught:
+        ensure_node("v0.8.x", cache=blocker, where=REG, opener=FakeRegistry(_build_tgz()))
+    assert str(caught.value) == f"cannot keep Node.js builds in {blocker}: File exists ({blocker})"
+
+
+def test_what_doctor_can_show_without_the_network(tmp_path: Path) -> None:
+    from kit.sandbox.nodejs.fetch import cached_versions, known_releases
+    from kit.sandbox.nodejs.versions import platform_branches
+
+    assert (cached_versions(tmp_path / "none"), known_releases(tmp_path / "none")) == ([], {})
+    ensure_node("v0.8.x", cache=tmp_path, where=REG, opener=FakeRegistry(_build_tgz()))
+    (tmp_path / "0.10.0").mkdir()  # no bin/node: not a build
+    assert cached_versions(tmp_path) == ["0.8.28"]
+    assert sorted(known_releases(tmp_path)) == ["0.8.28", "0.8.6"]
+    assert platform_branches(known_releases(tmp_path)) == {
+        "v0.4.x": "0.8.6",
+        "v0.6.x": "0.8.6",
+        "v0.8.x": "0.8.28",
+    }

@@ -91,6 +91,20 @@ def cached(version: str, cache: Path | None = None) -> Path | None:
     return folder if (folder / "bin" / "node").is_file() else None
 
 
+def cached_versions(cache: Path | None = None) -> list[str]:
+    """For ``doctor``: the builds in the cache, oldest first."""
+    root = cache or cache_root()
+    if not root.is_dir():
+        return []
+    found = [p.name for p in root.iterdir() if not p.name.startswith(".") and cached(p.name, root)]
+    return sorted(found, key=lambda v: tuple(int(n) for n in v.split(".") if n.isdigit()))
+
+
+def known_releases(cache: Path | None = None) -> dict[str, Release]:
+    """For ``doctor``: the releases the registry listed when last asked (none when never)."""
+    return _read_index(cache or cache_root()) or {}
+
+
 def ensure_node(
     requested: str,
     *,
@@ -109,20 +123,30 @@ def ensure_node(
     its integrity check or is unsafe to unpack.
     """
     root = cache or cache_root()
-    root.mkdir(parents=True, exist_ok=True)
-    root.chmod(0o755)  # the containers' user reads the builds through a read-only bind
-    with _locked(root / ".lock"):
-        known = None if refresh else _read_index(root)
-        if known is None:
-            where = where or registry()
-            known = _fetch_releases(where, _opener(where, opener))
-            _write_index(root, where, known)
-        choice = choose(requested, known)
-        folder = cached(choice.version, root)
-        if folder is None:
-            where = where or registry()
-            folder = _install(choice.release, root, where, _opener(where, opener), progress)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        root.chmod(0o755)  # the containers' user reads the builds through a read-only bind
+        with _locked(root / ".lock"):
+            known = None if refresh else _read_index(root)
+            if known is None:
+                where = where or registry()
+                known = _fetch_releases(where, _opener(where, opener))
+                _write_index(root, where, known)
+            choice = choose(requested, known)
+            folder = cached(choice.version, root)
+            if folder is None:
+                where = where or registry()
+                folder = _install(choice.release, root, where, _opener(where, opener), progress)
+    except OSError as exc:  # the network's errors were turned into NodeFetchFailed already
+        raise _cache_error(root, exc) from None
     return NodeBuild(choice, folder)
+
+
+def _cache_error(root: Path, exc: OSError) -> NodeFetchFailed:
+    return NodeFetchFailed(
+        f"cannot keep Node.js builds in {root}: {exc.strerror or exc}"
+        + (f" ({exc.filename})" if exc.filename else "")
+    )
 
 
 @contextlib.contextmanager
@@ -237,7 +261,7 @@ def _download(
 ) -> None:
     check = archive.Integrity(release.integrity)
     done = 0
-    with _get(release.tarball, opener, where, {}) as response, dest.open("wb") as out:
+    with dest.open("wb") as out, _get(release.tarball, opener, where, {}) as response:
         length = getattr(response, "headers", {}).get("Content-Length")
         total = int(length) if length and str(length).isdigit() else None
         while chunk := response.read(_CHUNK):
@@ -245,7 +269,10 @@ def _download(
             if done > MAX_TARBALL:
                 raise NodeFetchFailed(f"{release.tarball} is larger than {MAX_TARBALL} bytes")
             check.update(chunk)
-            out.write(chunk)
+            try:
+                out.write(chunk)
+            except OSError as exc:  # not the network's fault: say so before _get would
+                raise _cache_error(dest.parent.parent, exc) from None
             if progress is not None:
                 progress(done, total)
     check.check(f"the download of Node.js v{release.version} ({release.tarball})")
