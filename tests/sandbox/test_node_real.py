@@ -173,3 +173,42 @@ def test_an_addon_that_cannot_build_for_v08_is_named(node08: NodeBuild, tmp_path
         pytest.skip("the npm registry is not reachable here")
     assert done.returncode != 0
     assert failed_builds((done.stdout + done.stderr).splitlines()) == ["utf-8-validate@5.0.10"]
+
+
+@needs_compiler
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+def test_npm_in_a_build_container_as_uid_1000(node08: NodeBuild, tmp_path: Path) -> None:
+    """The shape of the build step: read-only /usr and /opt/node, the machine's npm, uid 1000."""
+    home = tmp_path / "home"
+    (home / "code").mkdir(parents=True)
+    (home / "code" / "package.json").write_text(
+        '{"name": "app", "version": "0.0.1", "private": true, "dependencies": {"bcrypt": "0.7.7"}}'
+    )
+    (tmp_path / "passwd").write_text("dotcloud:x:1000:1000::/home/dotcloud:/bin/sh\n")
+    env = install_env(node08.choice.version, "/opt/node")
+    argv = [
+        "bwrap", "--unshare-user", "--uid", "1000", "--gid", "1000", "--cap-drop", "ALL",
+        "--unshare-pid", "--die-with-parent", "--ro-bind", "/usr", "/usr",
+        "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+        "--symlink", "usr/bin", "/bin", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+        # cc and c++ are Debian alternatives; DNS and TLS need their files.
+        "--ro-bind", "/etc/alternatives", "/etc/alternatives",
+        "--ro-bind-try", "/etc/ssl", "/etc/ssl", "--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf",
+        "--ro-bind-try", "/etc/hosts", "/etc/hosts", "--ro-bind", str(tmp_path / "passwd"), "/etc/passwd",
+        "--ro-bind", str(node08.path), "/opt/node", "--bind", str(home), "/home/dotcloud",
+        "--chdir", "/home/dotcloud/code", "--clearenv", "--setenv", "HOME", "/home/dotcloud",
+        "--setenv", "PATH", "/usr/bin:/bin",
+        *[arg for key, value in env.items() for arg in ("--setenv", key, value)],
+        *INSTALL_COMMAND,
+    ]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
+    if "ENOTFOUND" in done.stdout + done.stderr:
+        pytest.skip("the npm registry is not reachable here")
+    assert done.returncode == 0, done.stdout + done.stderr
+    got = findings(scan(home / "code"), "0.8.28")
+    assert [f.message for f in got] == [
+        "bcrypt@0.7.7 (node_modules/bcrypt): native addon built for v0.8.28"
+    ]
+    check = "var b = require('bcrypt'); console.log(b.compareSync('a', b.hashSync('a', 4)))"
+    old = node08.path / "bin" / "node"
+    assert run([str(old), "-e", check], cwd=home / "code").stdout == "true\n"
