@@ -1,15 +1,16 @@
 """MySQL (MariaDB) and PostgreSQL data services: one-time initialisation, then a foreground server.
 
-Pure: every function returns argv lists (and what to feed on standard input),
-for the caller to run inside the data service's container as its unprivileged
-user. A store keeps its data in ``data_dir`` and its sockets and pid file in
+Nothing here starts a process: apart from finding the programs, every
+function returns argv lists (and what to feed on standard input) for the
+caller to run inside the data service's container as its unprivileged user.
+A store keeps its data in ``data_dir`` and its sockets and pid file in
 ``run_dir`` (both in the container's home: the container has no
 ``/run/mysqld`` or ``/var/run/postgresql``), and listens on ``127.0.0.1`` at
 ``port``. Passwords travel on standard input, never on a command line.
 
-As on the platform, the login is ``root`` (the caller passes it), with the service's generated
-password, allowed from any host: ``DOTCLOUD_<SVC>_MYSQL_*`` for mysql and
-``DOTCLOUD_<SVC>_SQL_*`` (URL scheme ``pgsql``) for postgresql.
+As on the platform, the login is ``root`` (the caller passes it) with the
+service's generated password, allowed from any host: ``DOTCLOUD_<SVC>_MYSQL_*``
+for mysql, ``DOTCLOUD_<SVC>_SQL_*`` (URL scheme ``pgsql``) for postgresql.
 
 Initialisation writes into ``<data_dir>.init`` and renames it to ``data_dir``
 as its last step, so a half-done one never looks done (see :func:`initialised`)
