@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from kit.errors import OperationFailed
 from kit.proc import CommandFailed, output_tail, run, stream
-from kit.sandbox.backend import HOME, ContainerSpec, bwrap_argv, process_env
+from kit.sandbox.backend import HOME, ContainerSpec, bwrap_argv, host_env, process_env
 from kit.verify.model import Service
 
 BUILD_TIMEOUT = 15 * 60.0
@@ -203,18 +203,13 @@ def _run_step(
     )  # fmt: skip
     (work / ".dotkit" / "log").mkdir(parents=True, exist_ok=True)
     inner = ["/bin/sh", "-lc", f"cd {HOME}/current && {command}"]
+    npm = {"npm_config_update_notifier": "false", "npm_config_loglevel": "warn"}
     if backend == "bwrap":
-        argv = bwrap_argv(spec, inner, netns=False)
+        argv = bwrap_argv(spec, inner, netns=False, env=npm)
+        env = host_env()  # the build's environment is set inside the container
     else:
         argv = ["/bin/sh", "-lc", f"cd {work}/current && {command}"]
-    env = process_env(
-        spec,
-        {
-            "HOME": HOME if backend == "bwrap" else str(work),
-            "npm_config_update_notifier": "false",
-            "npm_config_loglevel": "warn",
-        },
-    )
+        env = process_env(spec, {"HOME": str(work), **npm})
     try:
         stream(argv, on_line=lambda line: log(f"  {line}"), env=env, timeout=left)
     except CommandFailed as exc:
