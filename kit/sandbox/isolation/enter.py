@@ -36,6 +36,7 @@ from kit.sandbox.isolation.rootfs import Box, bwrap_args, data_files, host_binds
 
 STAGE = "/mnt"  # covered by a tmpfs in the launcher's own mount namespace only
 CLONE_NEWNS = 0x00020000
+CLONE_NEWNET = 0x40000000
 MS_BIND = 4096
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
@@ -101,6 +102,25 @@ def _stage(box: Box) -> dict[str, str]:
     return staged
 
 
+def _network() -> None:
+    """A network namespace of its own, owned by root: loopback up, every port bindable.
+
+    Made here rather than by bubblewrap so that it belongs to the host's user
+    namespace: the container cannot reconfigure it, and its unprivileged user
+    may still listen on port 80 (the platform's HTTP peers) like the platform's did.
+    """
+    import fcntl
+    import socket
+    import struct
+
+    _check(_libc().unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH14s", b"lo", 0, b"")
+        flags = struct.unpack("16sH14s", fcntl.ioctl(sock, 0x8913, request))[1]  # SIOCGIFFLAGS
+        fcntl.ioctl(sock, 0x8914, struct.pack("16sH14s", b"lo", flags | 1, b""))  # SIOCSIFFLAGS
+    Path("/proc/sys/net/ipv4/ip_unprivileged_port_start").write_text("0")
+
+
 def _memfd(name: str, data: bytes) -> int:
     fd = os.memfd_create(name, 0)  # inherited by bubblewrap, which reads it
     os.write(fd, data)
@@ -141,6 +161,8 @@ def launch(plan: dict[str, Any]) -> int:
             if path:
                 give(Path(path), uid, gid)
     staged = _stage(box) if root else {inside: src for src, inside, _ in host_binds(box)}
+    if root and box.netns:
+        _network()
     files = data_files(box, KIT_ROOT)
     fds = {inside: _memfd("dotkit-file", data) for inside, data in files.items()}
     filter_fd = _memfd("dotkit-seccomp", seccomp.program()) if plan.get("seccomp") else None
@@ -151,6 +173,7 @@ def launch(plan: dict[str, Any]) -> int:
         seccomp_fd=filter_fd,
         info_fd=plan.get("info_fd"),
         system=_system(),
+        netns_ready=root,
     )
     child = os.fork() if plan.get("wait") else 0
     if child == 0:

@@ -132,16 +132,19 @@ def bwrap_args(
     seccomp_fd: int | None,
     info_fd: int | None,
     system: list[str],
+    netns_ready: bool = False,
 ) -> list[str]:
     """bubblewrap's arguments (without the program name) for ``box``.
 
     ``staged`` maps each path inside to the host path bubblewrap binds from;
-    ``data_fds`` the descriptors holding each generated file.
+    ``data_fds`` the descriptors holding each generated file. ``netns_ready``:
+    the launcher already made the box's network namespace (as root, so that
+    the container has no power over it and may bind ports below 1024).
     """
     args = ["--unshare-user", "--uid", str(UID), "--gid", str(GID)]
     args += ["--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try"]
     args += ["--hostname", box.hostname]
-    if box.netns:
+    if box.netns and not netns_ready:
         args.append("--unshare-net")  # bubblewrap brings its loopback up
     args += ["--cap-drop", "ALL", "--die-with-parent", "--new-session"]
     if info_fd is not None:
