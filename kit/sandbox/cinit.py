@@ -49,10 +49,35 @@ def _environment(config: dict[str, object], keep: tuple[str, ...] = ()) -> dict[
     return env
 
 
+def load_seccomp(fd: int) -> None:
+    """Install the BPF program read from ``fd`` (for ``dotkit run``: bubblewrap is not there)."""
+    import ctypes
+
+    chunks = []
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+    os.close(fd)
+    program = b"".join(chunks)
+
+    class Prog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+
+    prog = Prog(len(program) // 8, program)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong]
+    if libc.prctl(38, 1, None, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+        raise OSError(ctypes.get_errno(), "cannot set no_new_privs")
+    if libc.prctl(22, 2, ctypes.addressof(prog), 0) != 0:  # PR_SET_SECCOMP, FILTER
+        raise OSError(ctypes.get_errno(), "cannot load the seccomp filter")
+
+
 def exec_with_env(argv: list[str]) -> int:
-    """``--exec CONFIG -- COMMAND...``: become COMMAND with the app's environment."""
+    """``--exec CONFIG [--seccomp-fd N] -- COMMAND...``: COMMAND with the app's environment."""
+    if len(argv) >= 3 and argv[1] == "--seccomp-fd":
+        load_seccomp(int(argv[2]))
+        argv = [argv[0], *argv[3:]]
     if len(argv) < 3 or argv[1] != "--":
-        print("cinit: usage: --exec CONFIG -- COMMAND...", file=sys.stderr)
+        print("cinit: usage: --exec CONFIG [--seccomp-fd N] -- COMMAND...", file=sys.stderr)
         return 2
     with open(argv[0], encoding="utf-8") as handle:
         config = json.load(handle)
