@@ -64,10 +64,16 @@ def load_seccomp(fd: int) -> None:
 
     prog = Prog(len(program) // 8, program)
     libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong]
-    if libc.prctl(38, 1, None, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+    libc.prctl.argtypes = [
+        ctypes.c_int,
+        ctypes.c_ulong,
+        ctypes.c_void_p,
+        ctypes.c_ulong,
+        ctypes.c_ulong,
+    ]
+    if libc.prctl(38, 1, None, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
         raise OSError(ctypes.get_errno(), "cannot set no_new_privs")
-    if libc.prctl(22, 2, ctypes.addressof(prog), 0) != 0:  # PR_SET_SECCOMP, FILTER
+    if libc.prctl(22, 2, ctypes.addressof(prog), 0, 0) != 0:  # PR_SET_SECCOMP, FILTER
         raise OSError(ctypes.get_errno(), "cannot load the seccomp filter")
 
 

@@ -32,7 +32,7 @@ def render(
         "[supervisord]",
         "nodaemon = true",
         f"logfile = {inside.logs}/supervisord.log",
-        f"pidfile = {inside.sockets}/supervisord.pid",
+        f"pidfile = {inside.home}/.dotkit/supervisord.pid",
         f"childlogdir = {inside.logs}",
         "",
         "[rpcinterface:supervisor]",

@@ -26,13 +26,21 @@ import ctypes
 import json
 import os
 import shutil
+import stat
 import sys
 from pathlib import Path
 from typing import Any
 
 from kit.sandbox.isolation import cgroups, seccomp
 from kit.sandbox.isolation.limits import Limits
-from kit.sandbox.isolation.rootfs import Box, bwrap_args, data_files, host_binds, system_args
+from kit.sandbox.isolation.rootfs import (
+    PIDFILE,
+    Box,
+    bwrap_args,
+    data_files,
+    host_binds,
+    system_args,
+)
 
 STAGE = "/mnt"  # covered by a tmpfs in the launcher's own mount namespace only
 CLONE_NEWNS = 0x00020000
@@ -91,8 +99,11 @@ def _stage(box: Box) -> dict[str, str]:
     staged: dict[str, str] = {}
     for index, (source, inside, _) in enumerate(host_binds(box)):
         target = f"{STAGE}/{index}"
-        Path(target).mkdir()
-        fd = os.open(source, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = os.open(source, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            Path(target).mkdir()
+        else:
+            Path(target).touch()
         try:
             via = f"/proc/self/fd/{fd}".encode()
             _check(libc.mount(via, target.encode(), None, MS_BIND | MS_REC, None), f"bind {source}")
@@ -119,6 +130,15 @@ def _network() -> None:
         flags = struct.unpack("16sH14s", fcntl.ioctl(sock, 0x8913, request))[1]  # SIOCGIFFLAGS
         fcntl.ioctl(sock, 0x8914, struct.pack("16sH14s", b"lo", flags | 1, b""))  # SIOCSIFFLAGS
     Path("/proc/sys/net/ipv4/ip_unprivileged_port_start").write_text("0")
+
+
+def _pidfiles(private: Path, sockets: Path) -> None:
+    """supervisord's pidfile: a file of the container's, shown at ~/.dotkit/supervisord.pid."""
+    for folder in (private, sockets):
+        fd = os.open(
+            folder / PIDFILE, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644
+        )
+        os.close(fd)
 
 
 def _memfd(name: str, data: bytes) -> int:
@@ -155,6 +175,8 @@ def launch(plan: dict[str, Any]) -> int:
         group = cgroups.Group(cgroups.discover(), Path(plan["cgroup"]["rel"]))
         group.create(Limits(*plan["cgroup"]["limits"]))
     root = os.geteuid() == 0
+    if box.private and box.sockets:
+        _pidfiles(Path(box.private), Path(box.sockets))
     if root and uid != 0:
         give(Path(box.home), uid, gid, skip=frozenset({".dotkit"}))
         for path in (box.logs, box.sockets):

@@ -21,6 +21,7 @@ PRIVATE = f"{HOME}/.dotkit"
 SELF_SOCKETS = "/run/dotkit/self"
 SERVICE_SOCKETS = "/run/dotkit/services"
 LOG_DIR = "/var/log/supervisor"
+PIDFILE = "supervisord.pid"
 LIB = "/opt/dotkit/lib"  # where the kit's runtime modules appear inside
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -87,6 +88,8 @@ def host_binds(box: Box) -> list[tuple[str, str, bool]]:
     binds = [(box.home, HOME, True)]
     if box.private:
         binds.append((box.private, PRIVATE, False))
+        if box.sockets:  # supervisord's pidfile, the one writable file under ~/.dotkit
+            binds.append((f"{box.sockets}/{PIDFILE}", f"{PRIVATE}/{PIDFILE}", True))
     if box.logs:
         binds.append((box.logs, LOG_DIR, True))
     if box.sockets:
