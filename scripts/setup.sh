@@ -25,18 +25,23 @@ for tool in node npm; do
 done
 
 # Debian packages the sandbox uses: bubblewrap (isolated containers), nsenter
-# (util-linux, for `dotkit run`) and redis-server (the redis data service).
+# (util-linux, for `dotkit run`), redis-server (the redis data service), and
+# what runs inside containers: Debian's python3 with its supervisor package
+# (never the kit's venv) and libseccomp2 (the containers' seccomp filter).
 # Installed where this machine allows it.
 missing=""
 command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
 command -v nsenter >/dev/null 2>&1 || missing="$missing util-linux"
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+[ -x /usr/bin/python3 ] || missing="$missing python3"
+[ -d /usr/lib/python3/dist-packages/supervisor ] || missing="$missing supervisor"
+ls /usr/lib/*/libseccomp.so.2 >/dev/null 2>&1 || missing="$missing libseccomp2"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing Debian packages:$missing"
     { apt-get install -y -q $missing || { apt-get update -q && apt-get install -y -q $missing; }; } \
       >/tmp/dotkit-apt.log 2>&1 \
-      || echo "setup: warning: could not install$missing (see /tmp/dotkit-apt.log); the sandbox falls back to plain processes" >&2
+      || echo "setup: warning: could not install$missing (see /tmp/dotkit-apt.log); without them the sandbox falls back to plain processes or weaker containers (dotkit doctor says which)" >&2
   else
     echo "setup: note:$missing not installed and this shell cannot install Debian packages;" >&2
     echo "       install them (sudo apt-get install$missing) for isolated containers." >&2

@@ -12,6 +12,7 @@ memory, process and CPU limits. Every instance can listen on 8080 and
 
 import json
 import os
+import secrets
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
@@ -131,9 +132,14 @@ def limits_of(spec: ContainerSpec, kind: str) -> "Limits":
 
 
 def group_of(spec: ContainerSpec, kind: str = "service") -> tuple[str, str]:
-    """(app, group name) of the container's control group."""
-    cid = spec.cid if kind == "service" else f"{spec.cid}-{kind}"
-    return spec.app, cid
+    """(app, group name) of the container's control group.
+
+    A build or hook gets a group of its own run (its launcher removes it at the
+    end), so two at once never share one.
+    """
+    if kind == "service":
+        return spec.app, spec.cid
+    return spec.app, f"{spec.cid}-{kind}-{secrets.token_hex(4)}"
 
 
 def _box(spec: ContainerSpec, command: Sequence[str], kind: str, env: Mapping[str, str]) -> "Box":

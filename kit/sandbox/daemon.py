@@ -370,6 +370,7 @@ class Platform:
                     await asyncio.wait_for(running.process.wait(), 10)
                 except TimeoutError:
                     running.process.kill()
+            await asyncio.to_thread(watch.release, running.spec)
         for entry in self.routes.values():
             for server in entry.servers:
                 server.close()
