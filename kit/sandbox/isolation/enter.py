@@ -165,8 +165,20 @@ def _drop(uid: int, gid: int) -> None:
     os.setresuid(uid, uid, uid)
 
 
+def _die_with_parent() -> None:
+    """A waiting launcher ends with whoever started it (bubblewrap then ends the box)."""
+    import signal
+
+    parent = os.getppid()
+    _libc().prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(137)
+
+
 def launch(plan: dict[str, Any]) -> int:
     """Start the box: exec bubblewrap, or (with ``wait``) run it and clean up after it."""
+    if plan.get("wait"):
+        _die_with_parent()
     box = Box(**plan["box"])
     uid, gid = int(plan["uid"]), int(plan["gid"])
     bwrap = shutil.which("bwrap") or "/usr/bin/bwrap"
