@@ -174,6 +174,26 @@ def test_a_group_is_made_limited_read_and_removed(tmp_path: Path) -> None:
     assert all(not any(root.iterdir()) for root in roots.values())
 
 
+def test_groups_left_by_killed_launchers_are_swept(tmp_path: Path) -> None:
+    root = tmp_path / "memory"
+    app = root / "dotkit-x" / "app"
+    for name in ("www.0-build-old", "www.0-build-new", "www.0-d1", "www.0-hook-old"):
+        (app / name).mkdir(parents=True)
+    for name in ("www.0-build-old", "www.0-hook-old"):
+        os.utime(app / name, (0, 0))
+    group = cgroups.Group(
+        cgroups.Hierarchy(1, {"memory": root}), Path("dotkit-x/app/www.0-build-me")
+    )
+    (app / "www.0-build-me").mkdir()
+    assert group.sweep("-build-") == 1
+    assert sorted(p.name for p in app.iterdir()) == [
+        "www.0-build-me",
+        "www.0-build-new",
+        "www.0-d1",
+        "www.0-hook-old",
+    ]
+
+
 def test_no_hierarchy_means_no_group() -> None:
     group = cgroups.Group(cgroups.Hierarchy(0, {}), Path("x"))
     assert not group.enabled and group.usage() == cgroups.Usage(0, 0, 0)

@@ -179,6 +179,26 @@ class Group:
             _keyed(self.dirs.get("pids"), "pids.events").get("max", 0),
         )
 
+    def sweep(self, marker: str, older_than: float = 60.0) -> int:
+        """Remove empty groups beside this one whose names hold ``marker``; how many went.
+
+        A launcher killed outright cannot remove its build's or hook's group;
+        the next one does. Young groups are left: another launcher may be about
+        to join one. A group that still has processes refuses to go (EBUSY).
+        """
+        removed = 0
+        now = time.time()
+        for path in self.dirs.values():
+            with contextlib.suppress(OSError):
+                for sibling in path.parent.iterdir():
+                    if marker not in sibling.name or sibling == path or not sibling.is_dir():
+                        continue
+                    with contextlib.suppress(OSError):
+                        if now - sibling.stat().st_mtime > older_than:
+                            sibling.rmdir()
+                            removed += 1
+        return removed
+
     def remove(self, timeout: float = 5.0) -> None:
         """Kill whatever is left in the group, then remove its directories."""
         deadline = time.monotonic() + timeout

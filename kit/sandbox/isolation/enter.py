@@ -186,6 +186,8 @@ def launch(plan: dict[str, Any]) -> int:
     if plan.get("cgroup"):
         group = cgroups.Group(cgroups.discover(), Path(plan["cgroup"]["rel"]))
         group.create(Limits(*plan["cgroup"]["limits"]))
+        if plan.get("wait"):
+            group.sweep(f"-{box.kind}-")
     root = os.geteuid() == 0
     if box.private and box.sockets:
         _pidfiles(Path(box.private), Path(box.sockets))
