@@ -55,12 +55,12 @@ def isolation_checks() -> list[tuple[str, bool, str]]:
         )
     )
     if os.geteuid() == 0:
-        uid, _ = host_user("example")
-        user = f"dotcloud (uid 1000) inside is an unused host uid (e.g. {uid}) per sandbox"
+        host_user("example")  # (checks that a free uid can be found)
+        user = "dotcloud (uid 1000), not root; on the host an unused uid of its own per sandbox"
     else:
         user = (
-            f"dotcloud (uid 1000) inside is your own uid {os.getuid()} "
-            "(only root can map another uid)"
+            f"dotcloud (uid 1000), not root; on the host your own uid {os.getuid()} "
+            "(only root can map another)"
         )
     out.append(("user", True, user))
     mechanism = watch.mechanism()
