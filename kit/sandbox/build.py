@@ -18,6 +18,7 @@ from typing import NamedTuple
 from kit.errors import OperationFailed
 from kit.proc import CommandFailed, output_tail, run, stream
 from kit.sandbox.backend import HOME, ContainerSpec, bwrap_argv, host_env, process_env
+from kit.sandbox.isolation.rootfs import scrub_reserved
 from kit.verify.model import Service
 
 BUILD_TIMEOUT = 15 * 60.0
@@ -212,6 +213,7 @@ def _run_step(
         env = process_env(spec, {"HOME": str(work), **npm})
     try:
         stream(argv, on_line=lambda line: log(f"  {line}"), env=env, timeout=left)
+        scrub_reserved(work)  # what the platform writes later must not be a hook's link
     except CommandFailed as exc:
         if exc.returncode is None:
             raise BuildFailed(

@@ -19,6 +19,7 @@ needs_bwrap = pytest.mark.skipif(
 PROBE = """id -u; hostname; grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status
 touch /work/pwned-$1 2>&1; cat /etc/shadow 2>&1; ls /root 2>&1
 unshare -r true 2>&1; echo unshare=$?
+if [ "$1" = prebuild ]; then ln -sf "$VICTIM" ~/environment.json; ln -sf "$VICTIM" ~/environment.yml; fi; true
 """
 HOG = "var a = []; for (;;) { a.push(Buffer.alloc(1 << 24, 1)); }"
 
@@ -32,7 +33,9 @@ def write_app(root: Path) -> Path:
             ".listen(8080);\n"
         )
     (app / "www" / "package.json").write_text('{"name": "www", "version": "1.0.0"}\n')
-    (app / "www" / "probe.sh").write_text(PROBE)
+    # A host file the hooks point the platform's own file names at.
+    (root / "victim.txt").write_text("untouched\n")
+    (app / "www" / "probe.sh").write_text(PROBE.replace("$VICTIM", str(root / "victim.txt")))
     (app / "dotcloud.yml").write_text(
         "www:\n  type: nodejs\n  approot: www\n  process: node server.js\n"
         "  prebuild: sh probe.sh prebuild > $HOME/prebuild.txt 2>&1\n"

@@ -115,6 +115,9 @@ def test_hooks_run_in_the_same_boundary(pushed: tuple[Sandbox, Path]) -> None:
         assert "root:" not in out and "unshare=0" not in out, out
         assert not Path(f"/work/pwned-{hook}").exists()
     assert "www-0" in run(box, app, "www", "cat ~/postinstall.txt")
+    # The links they left at environment.json were not written through by the deploy.
+    assert (app.parent / "victim.txt").read_text() == "untouched\n"
+    assert '"DOTCLOUD_SERVICE_NAME": "www"' in run(box, app, "www", "cat ~/environment.json")
 
 
 def test_run_never_hands_the_apps_environment_to_the_host(

@@ -65,6 +65,31 @@ class Box(NamedTuple):
     command: list[str]
 
 
+# Names in a home that the platform writes after the build, as root on the host.
+RESERVED = ("environment.json", "environment.yml", ".dotkit")
+
+
+def scrub_reserved(home: Path) -> list[str]:
+    """Remove what a build left at the platform's own names in ``home``; the names removed.
+
+    A hook could leave ``~/environment.json`` as a link to a host file, which
+    the deploy would then write through. Links are removed, never followed.
+    """
+    import shutil
+
+    removed = []
+    for name in RESERVED:
+        path = home / name
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        elif path.is_dir():
+            shutil.rmtree(path)
+        else:
+            continue
+        removed.append(name)
+    return removed
+
+
 def hostname(service: str, instance: int | None) -> str:
     """``www-0`` for instance 0 of www; letters, digits and dashes only."""
     base = _HOSTNAME.sub("-", service.lower()).strip("-")[:40] or "dotcloud"
