@@ -211,6 +211,8 @@ def launch(plan: dict[str, Any]) -> int:
         system=_system(),
         netns_ready=root,
     )
+    if plan.get("wait") and group is not None:
+        _watch_over(group)
     child = os.fork() if plan.get("wait") else 0
     if child == 0:
         if group is not None:
@@ -224,6 +226,31 @@ def launch(plan: dict[str, Any]) -> int:
     if group is not None:
         group.remove()
     return status
+
+
+def _watch_over(group: cgroups.Group) -> None:
+    """Leave a watcher that removes ``group`` once this launcher is gone, however it ends.
+
+    A launcher killed outright (a push stopped with SIGKILL, or Ctrl-C, which
+    kills its whole process group) cannot clean up; its box then dies with it
+    (``--die-with-parent``), and the watcher, in a session of its own, sees
+    the end of a pipe only the launcher holds and removes the emptied group.
+    """
+    read_end, write_end = os.pipe()  # both close-on-exec: bubblewrap never holds them
+    first = os.fork()
+    if first == 0:
+        os.close(write_end)
+        os.setsid()
+        if os.fork() != 0:  # detach: the launcher reaps the first child at once
+            os._exit(0)
+        with contextlib.suppress(OSError):
+            os.read(read_end, 1)  # returns at EOF: the launcher has ended
+        with contextlib.suppress(cgroups.CgroupError, OSError):
+            group.remove(timeout=10.0)
+        os._exit(0)
+    os.close(read_end)
+    os.waitpid(first, 0)
+    # write_end stays open, unused, for as long as this process lives.
 
 
 def _wait(pid: int) -> int:
