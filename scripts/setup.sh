@@ -26,9 +26,11 @@ done
 
 # Debian packages the sandbox uses: bubblewrap (isolated containers), nsenter
 # (util-linux, for `dotkit run`), the data services' servers (redis-server,
-# mariadb-server for mysql, postgresql), and make and g++ (npm builds native
-# addons against the services' old Node.js). Installed where this machine
-# allows it. (MongoDB is not packaged by Debian 12: the sandbox refuses mongodb.)
+# mariadb-server for mysql, postgresql), make and g++ (npm builds native addons
+# against the services' old Node.js), and what runs inside containers: Debian's
+# python3 with its supervisor package (never the kit's venv) and libseccomp2 (the
+# containers' seccomp filter). Installed where this machine allows it.
+# (MongoDB is not packaged by Debian 12: the sandbox refuses mongodb.)
 missing=""
 command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
 command -v nsenter >/dev/null 2>&1 || missing="$missing util-linux"
@@ -38,13 +40,16 @@ command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing="$missing postgresql"
 command -v make >/dev/null 2>&1 || missing="$missing make"
 command -v g++ >/dev/null 2>&1 || missing="$missing g++"
+[ -x /usr/bin/python3 ] || missing="$missing python3"
+[ -d /usr/lib/python3/dist-packages/supervisor ] || missing="$missing supervisor"
+ls /usr/lib/*/libseccomp.so.2 >/dev/null 2>&1 || missing="$missing libseccomp2"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing Debian packages:$missing"
     export DEBIAN_FRONTEND=noninteractive
     { apt-get install -y -q $missing || { apt-get update -q && apt-get install -y -q $missing; }; } \
       >/tmp/dotkit-apt.log 2>&1 \
-      || echo "setup: warning: could not install$missing (see /tmp/dotkit-apt.log); without them the sandbox falls back to plain processes, refuses the data services it cannot run, and reports the native addons it cannot build" >&2
+      || echo "setup: warning: could not install$missing (see /tmp/dotkit-apt.log); without them the sandbox falls back to plain processes or weaker containers, refuses the data services it cannot run, and reports the native addons it cannot build (dotkit doctor says which)" >&2
   else
     echo "setup: note:$missing not installed and this shell cannot install Debian packages;" >&2
     echo "       install them (sudo apt-get install$missing) for isolated containers, the" >&2

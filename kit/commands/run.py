@@ -14,8 +14,19 @@ from kit.commands.inspect import _instances, _status
 from kit.errors import OperationFailed, UsageError
 
 
+def _cgroup(app: str, cid: str) -> str | None:
+    """The container's control group, from the sandbox's own layout (not its files)."""
+    from kit.sandbox.deploy import hidden_paths
+    from kit.sandbox.isolation import cgroups
+
+    if cgroups.discover().version == 0:
+        return None
+    return str(cgroups.relative("\0".join(hidden_paths(layout())), app, cid))
+
+
 def _exec(ctx: click.Context, spec: str, command: str, *, interactive: bool) -> int:
-    from kit.sandbox.backend import HOME
+    from kit.sandbox.backend import HOME, host_env
+    from kit.sandbox.isolation import nsexec
 
     name, pairs = _instances(ctx, spec)
     if len(pairs) > 1:
@@ -27,19 +38,23 @@ def _exec(ctx: click.Context, spec: str, command: str, *, interactive: bool) -> 
             f"{spec.split('.')[0]}.{index} is not running (dotkit status shows why)"
         )
     home = layout().app(name).container(cid)
-    env = {k: v for k, v in os.environ.items() if k in ("TERM", "LANG", "PATH")}
-    env.update(json.loads((home / "environment.json").read_text()))
     if state.get("backend") == "bwrap":
-        nsenter = shutil.which("nsenter")
-        if nsenter is None:
+        # Nothing read from the container's files reaches this side: the app's
+        # environment is applied inside, by the container's own helper.
+        if shutil.which("nsenter") is None:
             raise OperationFailed(
                 "cannot enter the container: nsenter (util-linux) is not installed"
             )
-        env["HOME"] = HOME
-        argv = [nsenter, "-t", str(state["child_pid"]), "-m", "-n", "-p", "-r", "-w", "--",
-                "/bin/sh", "-lc", f"cd {HOME} && {command}"]  # fmt: skip
-        cwd = None
+        argv = nsexec.command_argv(
+            int(state["child_pid"]),
+            ["/bin/sh", "-lc", f"cd {HOME} && {command}"],
+            cgroup=_cgroup(name, cid),
+            term=os.environ.get("TERM"),
+        )
+        env, cwd = host_env(), None
     else:
+        env = {k: v for k, v in os.environ.items() if k in ("TERM", "LANG", "PATH")}
+        env.update(json.loads((home / "environment.json").read_text()))
         env["HOME"] = str(home)
         argv = ["/bin/sh", "-lc", command]
         cwd = str(home)

@@ -2,24 +2,33 @@
 
 A container is a folder on the host (its ``/home/dotcloud``), a folder of Unix
 sockets (``/run/dotkit/self`` inside), and a process tree started by
-:mod:`kit.sandbox.cinit`. With bubblewrap each container gets its own network,
-PID and mount namespaces: every instance can listen on 8080, ``localhost`` is
-the container itself, and the sandbox's state (other containers' homes and
-sockets) is hidden behind empty tmpfs mounts.
+:mod:`kit.sandbox.cinit`. With bubblewrap each container is a boundary (see
+:mod:`kit.sandbox.isolation`): its own user (an unprivileged ``dotcloud``),
+network, PID, mount, UTS and IPC namespaces, no capabilities, a seccomp
+filter, a root made of read-only system folders plus its own home, and
+memory, process and CPU limits. Every instance can listen on 8080 and
+``localhost`` is the container itself.
 """
 
 import json
 import os
+import secrets
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from kit.sandbox.isolation.limits import Limits
+    from kit.sandbox.isolation.rootfs import Box
 
 HOME = "/home/dotcloud"
 SELF_SOCKETS = "/run/dotkit/self"
 SERVICE_SOCKETS = "/run/dotkit/services"
 LOG_DIR = "/var/log/supervisor"
+# The Python inside containers: Debian's, with Debian's supervisor package.
+PYTHON = "/usr/bin/python3"
 
 
 class Peer(NamedTuple):
@@ -45,6 +54,11 @@ class ContainerSpec(NamedTuple):
     peers: list[Peer]
     hidden: list[str]  # host folders the container must not see
     backend: str  # "bwrap" or "process"
+    # Limits (0: the platform's default) and more host folders to show read-only.
+    memory: int = 0  # bytes, as set by `scale SERVICE:memory=`
+    pids: int = 0
+    cpu_shares: int = 0
+    ro_binds: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(self._asdict())
@@ -53,6 +67,7 @@ class ContainerSpec(NamedTuple):
     def from_json(cls, text: str) -> "ContainerSpec":
         data = json.loads(text)
         data["peers"] = [Peer(*p) for p in data["peers"]]
+        data["ro_binds"] = tuple(data.get("ro_binds", ()))
         return cls(**data)
 
 
@@ -78,25 +93,24 @@ def die_with_parent() -> None:
     bubblewrap does this for its containers; the plain-process backend and the
     relays need it too, so that nothing outlives the process that owns it.
     """
-    import ctypes
-    import signal
+    from kit.sandbox.pipe import die_with_parent as prctl_pdeathsig
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    prctl_pdeathsig()
 
 
 def bwrap_path() -> str | None:
     return shutil.which("bwrap")
 
 
-def _exposed() -> list[str]:
-    """Host folders the container needs even when they sit under a hidden one."""
-    kit_root = Path(__file__).resolve().parents[2]
-    paths = {sys.prefix, sys.base_prefix, str(kit_root)}
+def _tool_prefixes() -> list[str]:
+    """Where node and npm live, when that is outside /usr (shown read-only)."""
+    paths = set()
     for tool in ("node", "npm"):
         found = shutil.which(tool)
         if found:
-            paths.add(str(Path(found).resolve().parent.parent))
+            prefix = str(Path(found).resolve().parent.parent)
+            if not _under(prefix, ["/usr"]):
+                paths.add(prefix)
     return sorted(paths)
 
 
@@ -104,34 +118,99 @@ def _under(path: str, roots: Sequence[str]) -> bool:
     return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
 
 
-def bwrap_argv(spec: ContainerSpec, command: Sequence[str], *, netns: bool = True) -> list[str]:
-    """bubblewrap arguments running ``command`` inside ``spec``'s container."""
-    bwrap = bwrap_path()
-    if bwrap is None:
+def sandbox_key(spec: ContainerSpec) -> str:
+    """What tells one sandbox ($DOTKIT_HOME) from another: its hidden state folders."""
+    return "\0".join(spec.hidden) or "default"
+
+
+def limits_of(spec: ContainerSpec, kind: str) -> "Limits":
+    from kit.sandbox.isolation import limits
+
+    if kind == "build":
+        return limits.BUILD
+    return limits.for_container(spec.memory, spec.pids, spec.cpu_shares)
+
+
+def group_of(spec: ContainerSpec, kind: str = "service") -> tuple[str, str]:
+    """(app, group name) of the container's control group.
+
+    A build or hook gets a group of its own run (its launcher removes it at the
+    end), so two at once never share one.
+    """
+    if kind == "service":
+        return spec.app, spec.cid
+    return spec.app, f"{spec.cid}-{kind}-{secrets.token_hex(4)}"
+
+
+def _box(spec: ContainerSpec, command: Sequence[str], kind: str, env: Mapping[str, str]) -> "Box":
+    from kit.sandbox.isolation.rootfs import LIB, Box, hostname
+
+    private = Path(spec.home) / ".dotkit"
+    service = kind != "build" and private.is_dir() and not private.is_symlink()
+    runtime = {"PYTHONPATH": LIB, "PYTHONDONTWRITEBYTECODE": "1"}
+    return Box(
+        kind=kind,
+        home=spec.home,
+        private=str(private) if service else None,
+        logs=str(private / "log") if service else None,
+        sockets=spec.sockets if kind == "service" else None,
+        services=spec.services if kind == "service" else None,
+        hostname=hostname(spec.service, spec.instance) if spec.service else "build",
+        netns=kind != "build",
+        hosts=hosts_file(spec),
+        env={**runtime, **env},
+        extra_ro=sorted({*spec.ro_binds, *_tool_prefixes()}),
+        command=list(command),
+    )
+
+
+def bwrap_argv(
+    spec: ContainerSpec,
+    command: Sequence[str],
+    *,
+    netns: bool = True,
+    kind: str | None = None,
+    env: Mapping[str, str] = {},
+    app_env: bool = False,
+    info_fd: int | None = None,
+) -> list[str]:
+    """The host command that runs ``command`` in ``spec``'s container, isolated.
+
+    ``kind`` is "service" (the container's long-running tree), "build"
+    (``netns=False``: the host's network, for npm) or "hook" (postinstall,
+    in a fresh instance of the service's container). ``env`` is what the
+    command starts with; ``app_env`` adds the app's environment, read *inside*
+    the container from the platform's ``~/.dotkit/cinit.json``. Start the
+    command with :func:`host_env` as its environment, never the app's.
+    """
+    from kit.sandbox.isolation import plan
+    from kit.sandbox.isolation.rootfs import PRIVATE
+
+    if bwrap_path() is None:
         raise FileNotFoundError("bwrap")
-    hidden = ["/home", "/run", "/var/log", *spec.hidden]
-    argv = [bwrap, "--dev-bind", "/", "/"]
-    for path in hidden:
-        if Path(path).is_dir():
-            argv += ["--tmpfs", path]
-    for path in _exposed():
-        if _under(path, hidden):
-            argv += ["--ro-bind", path, path]
-    hosts = Path(spec.home) / ".dotkit" / "hosts"
-    argv += [
-        "--bind", spec.home, HOME,
-        "--bind", spec.sockets, SELF_SOCKETS,
-        "--bind", spec.services, SERVICE_SOCKETS,
-        "--bind", f"{spec.home}/.dotkit/log", LOG_DIR,
-    ]  # fmt: skip
-    if hosts.exists():
-        argv += ["--ro-bind", str(hosts), "/etc/hosts"]
-    if netns:
-        argv += ["--unshare-net", "--cap-add", "CAP_NET_ADMIN"]
-    # A procfs of the container's own PID namespace: `ps` inside shows only its processes.
-    argv += ["--unshare-pid", "--proc", "/proc", "--die-with-parent", "--chdir", HOME]
-    argv += ["--setenv", "HOME", HOME]
-    return [*argv, "--", *command]
+    kind = kind or ("hook" if netns else "build")
+    inner = list(command)
+    if app_env:
+        inner = [PYTHON, "-m", "kit.sandbox.cinit", "--exec", f"{PRIVATE}/cinit.json", "--", *inner]
+    box = _box(spec, inner, kind, env)
+    app, cid = group_of(spec, kind)
+    made = plan.make(
+        box,
+        sandbox=sandbox_key(spec),
+        app=app or "-",
+        cid=cid,
+        limits=limits_of(spec, kind),
+        info_fd=info_fd,
+        wait=kind != "service",
+    )
+    return plan.launcher_argv(made)
+
+
+def host_env() -> dict[str, str]:
+    """The environment of the host processes that start containers."""
+    from kit.sandbox.isolation.plan import launcher_env
+
+    return launcher_env()
 
 
 def hosts_file(spec: ContainerSpec) -> str:
@@ -144,14 +223,15 @@ def hosts_file(spec: ContainerSpec) -> str:
 
 def cinit_command(spec: ContainerSpec) -> list[str]:
     config = f"{inside(spec).home}/.dotkit/cinit.json"
-    return [sys.executable, "-m", "kit.sandbox.cinit", config]
+    python = PYTHON if spec.backend == "bwrap" else sys.executable
+    return [python, "-m", "kit.sandbox.cinit", config]
 
 
-def container_argv(spec: ContainerSpec) -> list[str]:
+def container_argv(spec: ContainerSpec, info_fd: int | None = None) -> list[str]:
     """The full command that starts the container's process tree."""
     command = cinit_command(spec)
     if spec.backend == "bwrap":
-        return bwrap_argv(spec, command)
+        return bwrap_argv(spec, command, kind="service", info_fd=info_fd)
     return command
 
 

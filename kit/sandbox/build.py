@@ -19,7 +19,8 @@ from kit.errors import OperationFailed
 from kit.platform.facts import BUILD_TIMEOUT_S
 from kit.platform.model import Service
 from kit.proc import CommandFailed, output_tail, run, stream
-from kit.sandbox.backend import HOME, ContainerSpec, bwrap_argv, process_env
+from kit.sandbox.backend import HOME, ContainerSpec, bwrap_argv, host_env, process_env
+from kit.sandbox.isolation.rootfs import scrub_reserved
 
 BUILD_TIMEOUT = BUILD_TIMEOUT_S
 
@@ -204,20 +205,16 @@ def _run_step(
     )  # fmt: skip
     (work / ".dotkit" / "log").mkdir(parents=True, exist_ok=True)
     inner = ["/bin/sh", "-lc", f"cd {HOME}/current && {command}"]
+    npm = {"npm_config_update_notifier": "false", "npm_config_loglevel": "warn"}
     if backend == "bwrap":
-        argv = bwrap_argv(spec, inner, netns=False)
+        argv = bwrap_argv(spec, inner, netns=False, env=npm)
+        env = host_env()  # the build's environment is set inside the container
     else:
         argv = ["/bin/sh", "-lc", f"cd {work}/current && {command}"]
-    env = process_env(
-        spec,
-        {
-            "HOME": HOME if backend == "bwrap" else str(work),
-            "npm_config_update_notifier": "false",
-            "npm_config_loglevel": "warn",
-        },
-    )
+        env = process_env(spec, {"HOME": str(work), **npm})
     try:
         stream(argv, on_line=lambda line: log(f"  {line}"), env=env, timeout=left)
+        scrub_reserved(work)  # what the platform writes later must not be a hook's link
     except CommandFailed as exc:
         if exc.returncode is None:
             raise BuildFailed(

@@ -23,7 +23,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kit.sandbox.backend import ContainerSpec, container_argv, die_with_parent, process_env
+from kit.sandbox.backend import (
+    ContainerSpec,
+    container_argv,
+    die_with_parent,
+    host_env,
+    process_env,
+)
+from kit.sandbox.isolation import watch
 from kit.sandbox.layout import Layout
 from kit.sandbox.pipe import Route, listen, run_loop
 
@@ -40,6 +47,7 @@ class Running:
         self.restarts = 0
         self.wanted = True
         self.exited = asyncio.Event()
+        self.limit_events: dict[str, int] = {}  # counters already reported (watch.note_kills)
 
 
 class RouteEntry:
@@ -122,6 +130,9 @@ class Platform:
             for sock in sockets:
                 if sock.exists():
                     await asyncio.to_thread(_ping, sock)
+            for running in list(self.containers.values()):
+                if running.spec.backend == "bwrap":
+                    await asyncio.to_thread(watch.note_kills, running.spec, running.limit_events)
 
     # -- containers ---------------------------------------------------------------------
 
@@ -131,17 +142,16 @@ class Platform:
         log_dir.mkdir(parents=True, exist_ok=True)
         Path(spec.sockets).mkdir(parents=True, exist_ok=True)
         Path(spec.services).mkdir(parents=True, exist_ok=True)
-        argv = container_argv(spec)
         info_r, info_w = os.pipe()
-        if spec.backend == "bwrap":
-            argv = [argv[0], "--info-fd", str(info_w), *argv[1:]]
-        with open(log_dir.parent / "container.log", "ab") as out:
+        argv = container_argv(spec, info_fd=info_w)
+        with watch.open_log(log_dir.parent / "container.log") as out:
             running.process = await asyncio.create_subprocess_exec(
                 *argv,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=out,
                 stderr=out,
-                env=process_env(spec),
+                # The app's environment is set inside the container, never on a host process.
+                env=host_env() if spec.backend == "bwrap" else process_env(spec),
                 pass_fds=(info_w,),
                 cwd=spec.home if spec.backend != "bwrap" else None,
                 start_new_session=True,
@@ -216,6 +226,7 @@ class Platform:
             # Whatever the container's first process started in its session goes too.
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)
+        await asyncio.to_thread(watch.release, running.spec)  # its control group, if any
         self._save(running.spec.app)
         return {"stopped": True}
 
@@ -297,6 +308,14 @@ class Platform:
 
     # -- questions ----------------------------------------------------------------------
 
+    async def op_limits(self, app: str | None = None) -> dict[str, Any]:
+        """Each container's limits, how close it came, and what the kernel killed."""
+        return {
+            r.spec.cid: watch.report(r.spec)
+            for r in self.containers.values()
+            if (app is None or r.spec.app == app) and r.spec.backend == "bwrap"
+        }
+
     async def op_ping(self) -> dict[str, Any]:
         return {"pid": os.getpid(), "home": str(self.layout.home)}
 
@@ -351,6 +370,7 @@ class Platform:
                     await asyncio.wait_for(running.process.wait(), 10)
                 except TimeoutError:
                     running.process.kill()
+            await asyncio.to_thread(watch.release, running.spec)
         for entry in self.routes.values():
             for server in entry.servers:
                 server.close()

@@ -30,7 +30,15 @@ from kit.platform.facts import (
 from kit.platform.model import App, Service
 from kit.proc import CommandFailed, run
 from kit.sandbox import dataservices, envfile, supconf
-from kit.sandbox.backend import ContainerSpec, Peer, bwrap_argv, bwrap_path, hosts_file, inside
+from kit.sandbox.backend import (
+    ContainerSpec,
+    Peer,
+    bwrap_argv,
+    bwrap_path,
+    host_env,
+    hosts_file,
+    inside,
+)
 from kit.sandbox.build import BUILD_TIMEOUT, BuildFailed, build_service
 from kit.sandbox.client import Client, connect
 from kit.sandbox.layout import AppLayout, Layout
@@ -673,9 +681,12 @@ class Push:
         self.log("Running postinstall script...", who)
         where = inside(spec)
         inner = ["/bin/sh", "-lc", f"cd {where.home}/current && {command}"]
-        argv = bwrap_argv(spec, inner) if spec.backend == "bwrap" else inner
+        if spec.backend == "bwrap":  # the app's environment is read inside the container
+            argv, env = bwrap_argv(spec, inner, kind="hook", app_env=True), host_env()
+        else:
+            argv, env = inner, _container_env(spec)
         try:
-            done = run(argv, env=_container_env(spec), timeout=POSTINSTALL_TIMEOUT_S, check=False)
+            done = run(argv, env=env, timeout=POSTINSTALL_TIMEOUT_S, check=False)
         except CommandFailed as exc:
             raise PushFailed(f"postinstall of {who}: {exc}") from None
         for line in (done.stdout + done.stderr).splitlines():

@@ -29,6 +29,19 @@ CLONE_NEWNET = 0x40000000
 _NETNS_LOCK = threading.Lock()
 
 
+def die_with_parent() -> None:
+    """In a child before exec: be sent SIGTERM when the parent dies (PR_SET_PDEATHSIG).
+
+    Here rather than in the backend because this module also runs inside
+    containers (relays, cinit), where only a few kit modules are present.
+    """
+    import ctypes
+    import signal
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def run_loop(main: Coroutine[Any, Any, None]) -> None:
     """Run ``main`` on asyncio's own event loop.
 
