@@ -24,8 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from kit.sandbox.backend import ContainerSpec, container_argv, die_with_parent, process_env
+from kit.sandbox.fields import StateError
 from kit.sandbox.layout import Layout
 from kit.sandbox.pipe import Route, listen, run_loop
+from kit.sandbox.records import Route as RouteRecord
+from kit.sandbox.records import Runtime
+from kit.sandbox.state import load_runtime, save_runtime
 
 RESTART_BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0)
 HEALTH_EVERY = 0.25
@@ -60,46 +64,40 @@ class Platform:
 
     # -- state on disk, so a new platform process can re-create what ran ---------------
 
-    def _runtime_file(self, app: str) -> Path:
-        return self.layout.app(app).root / "runtime.json"
-
     def _save(self, app: str) -> None:
-        data = {
-            "containers": {
-                r.spec.cid: json.loads(r.spec.to_json())
+        runtime = Runtime(
+            containers={
+                r.spec.cid: r.spec
                 for r in self.containers.values()
                 if r.spec.app == app and r.wanted
             },
-            "routes": {
-                key.split("/", 1)[1]: {"listen": e.listen_on, "backends": list(e.route.backends)}
+            routes={
+                key.split("/", 1)[1]: RouteRecord(tuple(e.listen_on), tuple(e.route.backends))
                 for key, e in self.routes.items()
                 if key.split("/", 1)[0] == app
             },
-        }
-        path = self._runtime_file(app)
-        if not path.parent.exists():
-            return
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=2))
-        tmp.replace(path)
+        )
+        save_runtime(self.layout.app(app), runtime)
 
     async def restore(self) -> None:
+        """Start what each app's runtime.json names; a damaged one costs only its own app."""
         if not self.layout.apps.is_dir():
             return
         for app_dir in sorted(self.layout.apps.iterdir()):
-            path = app_dir / "runtime.json"
-            if not path.is_file():
-                continue
+            app = self.layout.app(app_dir.name)
             try:
-                data = json.loads(path.read_text())
-            except (OSError, ValueError):
+                runtime = load_runtime(app)
+            except StateError as exc:
+                print(f"not restoring {app.name}: {exc}", file=sys.stderr)  # to platform.log
                 continue
-            for spec_data in data.get("containers", {}).values():
-                spec = ContainerSpec.from_json(json.dumps(spec_data))
+            for spec in runtime.containers.values():
                 await self._launch(Running(spec))
-            for name, route in data.get("routes", {}).items():
+            for name, route in runtime.routes.items():
                 await self.op_route(
-                    app=app_dir.name, name=name, listen=route["listen"], backends=route["backends"]
+                    app=app.name,
+                    name=name,
+                    listen=list(route.listen),
+                    backends=list(route.backends),
                 )
 
     # -- health -----------------------------------------------------------------------------

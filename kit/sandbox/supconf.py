@@ -2,8 +2,15 @@
 
 The platform ran one supervisord per container that included the approot's
 ``supervisord.conf``, or programs generated from ``process``/``processes``.
+A ``process`` line is a shell command line: it runs as ``/bin/sh -lc "exec LINE"``,
+and that argv is written with :func:`shlex.join` (supervisord splits ``command``
+with :mod:`shlex`), then ``%`` doubled (supervisord expands ``%(...)s``), so the
+line reaches the shell exactly as dotcloud.yml wrote it.
 """
 
+from __future__ import annotations
+
+import shlex
 from collections.abc import Mapping
 
 from kit.platform.facts import CURRENT, SUPERVISORD_FILE
@@ -12,6 +19,11 @@ from kit.sandbox.backend import Inside
 
 def _escape(value: str) -> str:
     return value.replace("%", "%%")
+
+
+def program_command(line: str) -> str:
+    """The ``command =`` value that runs the shell command ``line``."""
+    return _escape(shlex.join(["/bin/sh", "-lc", f"exec {line}"]))
 
 
 def render(
@@ -48,7 +60,7 @@ def render(
     for name, command in commands.items():
         lines += [
             f"[program:{name}]",
-            f'command = /bin/sh -lc "exec {_escape(command)}"',
+            f"command = {program_command(command)}",
             f"directory = {directory or inside.home + '/current'}",
             f"stdout_logfile = {inside.logs}/{name}.log",
             f"stderr_logfile = {inside.logs}/{name}_error.log",
