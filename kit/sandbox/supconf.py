@@ -10,6 +10,7 @@ line reaches the shell exactly as dotcloud.yml wrote it.
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Mapping
 
@@ -21,9 +22,18 @@ def _escape(value: str) -> str:
     return value.replace("%", "%%")
 
 
+# supervisord's INI reader takes " ;" and " #" as the start of a comment, even inside
+# quotes. shlex.join puts every argument holding whitespace, ";" or "#" in single
+# quotes, so such a pair is always inside quotes, where '' (close, reopen) splits it.
+_COMMENT_START = re.compile(r"(\s)(?=[;#])")
+
+
 def program_command(line: str) -> str:
-    """The ``command =`` value that runs the shell command ``line``."""
-    return _escape(shlex.join(["/bin/sh", "-lc", f"exec {line}"]))
+    """The ``command =`` value that runs the shell command ``line`` (one line)."""
+    if "\n" in line or "\r" in line:
+        raise ValueError("a command must be one line")
+    quoted = shlex.join(["/bin/sh", "-lc", f"exec {line}"])
+    return _escape(_COMMENT_START.sub(r"\1''", quoted))
 
 
 def render(

@@ -40,6 +40,13 @@ def read_app(uploaded: Uploaded) -> App:
             )
         if not svc.is_code and (problem := dataservices.problem(svc.type)):
             raise PushFailed(f"service {svc.name!r} ({svc.type}): {problem}")
+        if any(
+            "\n" in line or "\r" in line for line in (svc.process or "", *svc.processes.values())
+        ):
+            raise PushFailed(
+                f"service {svc.name!r}: a process command spans several lines; supervisord "
+                "runs one line per program (join them with &&, or use a script)"
+            )
     return App(uploaded.root, uploaded.files, services)
 
 
