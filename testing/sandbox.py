@@ -18,9 +18,8 @@ from kit.sandbox.backend import ContainerSpec
 from kit.sandbox.client import PlatformError
 from kit.sandbox.layout import Layout
 from kit.sandbox.probe import NotReady, Ready
-from kit.sandbox.records import Route, Runtime
+from kit.sandbox.runtime import Route, Runtime, save_runtime
 from kit.sandbox.seams import Seams
-from kit.sandbox.state import save_runtime
 
 
 class FakeClock:

@@ -34,8 +34,9 @@ def chosen_app(ctx: click.Context) -> str:
 
     The app must exist; it is not read here, so that a damaged one can still be destroyed.
     """
+    from kit.sandbox.folders import find_connected
     from kit.sandbox.layout import check_app_name
-    from kit.sandbox.state import find_connected, require_app
+    from kit.sandbox.state import require_app
 
     explicit = options(ctx).get("application")
     if isinstance(explicit, str) and explicit:
@@ -54,7 +55,7 @@ def chosen_app(ctx: click.Context) -> str:
 
 def connected_root(ctx: click.Context) -> Path:
     """The folder to push: the connected folder's root, or the current folder."""
-    from kit.sandbox.state import find_connected
+    from kit.sandbox.folders import find_connected
 
     found = find_connected(Path.cwd())
     if found is not None and not options(ctx).get("application"):

@@ -17,7 +17,8 @@ from kit.errors import UsageError
 @click.pass_context
 def create_command(ctx: click.Context, app: str, protocol: str) -> int:
     """Create the application APP in the sandbox, and offer to connect this folder to it."""
-    from kit.sandbox.state import connect_folder, create_app
+    from kit.sandbox.folders import connect_folder
+    from kit.sandbox.state import create_app
 
     click.echo(f'Creating a sandbox application named "{app}"')
     create_app(layout(), app)
@@ -35,7 +36,8 @@ def create_command(ctx: click.Context, app: str, protocol: str) -> int:
 @protocol_options
 def connect_command(app: str, protocol: str) -> int:
     """Connect this folder to APP: later commands here act on APP (.dotcloud/config)."""
-    from kit.sandbox.state import connect_folder, require_app
+    from kit.sandbox.folders import connect_folder
+    from kit.sandbox.state import require_app
 
     require_app(layout(), app)
     connect_folder(Path.cwd(), app, protocol)
@@ -47,7 +49,7 @@ def connect_command(app: str, protocol: str) -> int:
 def disconnect_command() -> int:
     """Forget which application this folder is connected to."""
     from kit.sandbox.fields import StateError
-    from kit.sandbox.state import connected_folder, disconnect_folder, find_connected
+    from kit.sandbox.folders import connected_folder, disconnect_folder, find_connected
 
     folder = connected_folder(Path.cwd())
     if folder is None:
@@ -74,7 +76,8 @@ def app_command(ctx: click.Context) -> int:
 def list_command() -> int:
     """List the sandbox's applications; * marks the one this folder is connected to."""
     from kit.sandbox.fields import StateError
-    from kit.sandbox.state import find_connected, list_apps
+    from kit.sandbox.folders import find_connected
+    from kit.sandbox.state import list_apps
 
     try:
         found = find_connected(Path.cwd())

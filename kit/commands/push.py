@@ -60,7 +60,7 @@ def push_command(
       dotkit -A myapp push       # another application, from this folder
       dotkit push --format json  # the record, for programs and notebooks
     """
-    from kit.sandbox.state import find_connected
+    from kit.sandbox.folders import find_connected
 
     name = chosen_app(ctx)
     root = connected_root(ctx)

@@ -1,14 +1,13 @@
-"""The sandbox's state as typed values: an app, its deployments, what the platform runs.
+"""The sandbox's state as typed values: an application and its deployments.
 
 Pure: each record is read from the JSON of its file (through :class:`Fields`, so a
 damaged file names itself) and turned back into JSON-shaped data; getters never
-write. :mod:`kit.sandbox.state` puts them on disk.
+write. :mod:`kit.sandbox.state` puts them on disk; what the platform process runs is
+:mod:`kit.sandbox.runtime`, a connected folder's config :mod:`kit.sandbox.folders`.
 
 Files carry ``"format": 2``; a file without the key is format 1 (what dotkit wrote
 before the key existed: the same fields, read the same way), so sandboxes made by
 an earlier dotkit keep working. A file from a newer dotkit is refused by name.
-A connected folder's ``.dotcloud/config`` is the real CLI's file and keeps the real
-CLI's keys: its ``version`` is the CLI's.
 """
 
 from __future__ import annotations
@@ -256,7 +255,7 @@ def _move(f: Fields) -> Move:
     )
 
 
-# -- what the platform process runs -----------------------------------------------------------
+# -- container specs, as deployments and the platform process keep them ---------------------
 
 
 def container_spec(f: Fields) -> ContainerSpec:
@@ -294,68 +293,3 @@ def _is_peer(value: object) -> bool:
         and isinstance(socket, str)
         and (isinstance(port, int) and not isinstance(port, bool))
     )
-
-
-@dataclass(frozen=True)
-class Route:
-    listen: tuple[str, ...]
-    backends: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Runtime:
-    """``apps/NAME/runtime.json``: what the platform process should be running for the app."""
-
-    containers: Mapping[str, ContainerSpec] = dataclasses.field(default_factory=dict)
-    routes: Mapping[str, Route] = dataclasses.field(default_factory=dict)
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT,
-            "containers": {cid: spec._asdict() for cid, spec in self.containers.items()},
-            "routes": {
-                name: {"listen": list(r.listen), "backends": list(r.backends)}
-                for name, r in self.routes.items()
-            },
-        }
-
-    @classmethod
-    def from_data(cls, data: object, where: str, hint: str) -> Runtime:
-        f = Fields(data, where, hint)
-        check_format(f)
-        containers = {cid: container_spec(c) for cid, c in f.objects("containers").items()}
-        for cid, spec in containers.items():
-            if spec.cid != cid:
-                raise f.fail(f"containers.{cid}", "the spec of the container named by its key")
-        routes = {}
-        for name, r in f.objects("routes").items():
-            if not ROUTE.fullmatch(name):
-                raise f.fail(f"routes.{name}", "a route named SERVICE.PORT")
-            routes[name] = Route(r.text_list("listen"), r.text_list("backends"))
-        return cls(containers, routes)
-
-
-# -- a connected folder -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FolderConfig:
-    """A connected folder's ``.dotcloud/config``, as the real CLI wrote it."""
-
-    application: str
-    version: str
-    push_protocol: str = "rsync"
-    push_branch: str | None = None
-
-    def to_data(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_data(cls, data: object, where: str, hint: str) -> FolderConfig:
-        f = Fields(data, where, hint)
-        return cls(
-            application=f.text("application", pattern=APP_NAME),
-            version=f.text("version", ""),
-            push_protocol=f.text("push_protocol", "rsync"),
-            push_branch=f.optional_text("push_branch"),
-        )

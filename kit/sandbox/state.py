@@ -1,15 +1,16 @@
-"""Applications, deployments, the platform's runtime and connected folders, on disk.
+"""Applications and their deployments, on disk.
 
 The records are typed (:mod:`kit.sandbox.records`); this module reads and writes
-their files. Every write goes to a temporary file that is renamed into place, so a
-crash never leaves half a file, and state files are readable by their owner only
-(they hold the data services' passwords). Reading never writes: assigning a port or
+their files (and :func:`read_record` and :func:`write_json` serve the other state
+files: :mod:`kit.sandbox.runtime`, :mod:`kit.sandbox.folders`). Every write goes to
+a temporary file that is renamed into place, so a crash never leaves half a file,
+and state files are readable by their owner only (they hold the data services'
+passwords). Reading never writes: assigning a port or
 a deployment number is a change of the record that its caller saves.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import socket
@@ -19,12 +20,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kit.errors import UsageError
-from kit.platform.facts import CLI_VERSION, CONFIG_DIR
 from kit.sandbox.fields import StateError, parse_json
 from kit.sandbox.layout import AppLayout, Layout, check_app_name
-from kit.sandbox.records import DEPLOYMENT_ID, AppRecord, Deployment, FolderConfig, Runtime
+from kit.sandbox.records import DEPLOYMENT_ID, AppRecord, Deployment
 
-MAX_PARENTS = 256
 T = TypeVar("T")
 
 
@@ -37,7 +36,7 @@ def write_json(path: Path, data: Any) -> None:
     tmp.replace(path)
 
 
-def _read(path: Path, parse: Callable[[object, str, str], T], hint: str) -> T:
+def read_record(path: Path, parse: Callable[[object, str, str], T], hint: str) -> T:
     return parse(parse_json(path, hint), str(path), hint)
 
 
@@ -74,7 +73,7 @@ def require_app(layout: Layout, name: str) -> None:
 def load_app(layout: Layout, name: str) -> AppRecord:
     require_app(layout, name)
     path = layout.app(name).meta
-    record = _read(path, AppRecord.from_data, app_hint(name))
+    record = read_record(path, AppRecord.from_data, app_hint(name))
     if record.name != name:
         raise StateError(f'{path}: "name" should be "{name}", the folder\'s name; {app_hint(name)}')
     return record
@@ -102,7 +101,7 @@ def deployment_log(app: AppLayout, dep_id: str) -> Path:
 
 
 def load_deployment(app: AppLayout, dep_id: str) -> Deployment:
-    return _read(deployment_path(app, dep_id), Deployment.from_data, app_hint(app.name))
+    return read_record(deployment_path(app, dep_id), Deployment.from_data, app_hint(app.name))
 
 
 def save_deployment(app: AppLayout, record: Deployment) -> None:
@@ -126,62 +125,3 @@ def find_deployment(app: AppLayout, ref: str) -> Deployment:
         if ref in (record.id, str(record.number)):
             return record
     raise UsageError(f"no deployment {ref!r}; dotkit dlist shows them")
-
-
-# -- what the platform process runs --------------------------------------------------------
-
-
-def load_runtime(app: AppLayout) -> Runtime:
-    """What the platform process last ran for ``app`` (nothing when it never ran any)."""
-    if not app.runtime.is_file():
-        return Runtime()
-    hint = f"the platform process cannot restore {app.name}; fix or remove the file"
-    runtime = _read(app.runtime, Runtime.from_data, hint)
-    strangers = sorted(cid for cid, spec in runtime.containers.items() if spec.app != app.name)
-    if strangers:
-        raise StateError(f"{app.runtime}: {strangers[0]} belongs to another application; {hint}")
-    return runtime
-
-
-def save_runtime(app: AppLayout, runtime: Runtime) -> None:
-    """Write ``runtime``, unless the app is gone (destroyed while a container stopped)."""
-    if app.root.is_dir():
-        write_json(app.runtime, runtime.to_data())
-
-
-# -- connected folders ----------------------------------------------------------------------
-
-
-def connected_folder(start: Path) -> Path | None:
-    """The nearest folder at or above ``start`` with a ``.dotcloud/config``, as the real
-    CLI looks (the file is not read)."""
-    here = start.resolve()
-    for folder in [here, *here.parents][:MAX_PARENTS]:
-        if (folder / CONFIG_DIR / "config").is_file():
-            return folder
-    return None
-
-
-def find_connected(start: Path) -> tuple[Path, FolderConfig] | None:
-    """The nearest connected folder and its config."""
-    folder = connected_folder(start)
-    if folder is None:
-        return None
-    config = folder / CONFIG_DIR / "config"
-    return folder, _read(config, FolderConfig.from_data, "run dotkit connect again")
-
-
-def connect_folder(folder: Path, app: str, protocol: str = "rsync") -> Path:
-    config = folder / CONFIG_DIR / "config"
-    write_json(config, FolderConfig(app, CLI_VERSION, protocol, None).to_data())
-    return config
-
-
-def disconnect_folder(folder: Path) -> bool:
-    config = folder / CONFIG_DIR / "config"
-    if not config.exists():
-        return False
-    config.unlink()
-    with contextlib.suppress(OSError):
-        config.parent.rmdir()  # only when nothing else is in it
-    return True

@@ -10,16 +10,15 @@ import pytest
 from kit.errors import UsageError
 from kit.sandbox.backend import ContainerSpec
 from kit.sandbox.fields import StateError
+from kit.sandbox.folders import connect_folder, find_connected
 from kit.sandbox.layout import Layout
-from kit.sandbox.records import FORMAT, AppRecord, Deployment, InstanceReady, Move, Runtime
+from kit.sandbox.records import FORMAT, AppRecord, Deployment, InstanceReady, Move
+from kit.sandbox.runtime import Runtime, load_runtime
 from kit.sandbox.state import (
-    connect_folder,
     create_app,
-    find_connected,
     find_deployment,
     list_deployments,
     load_app,
-    load_runtime,
     save_app,
     save_deployment,
     write_json,

@@ -17,8 +17,8 @@ from kit.sandbox.backend import ContainerSpec
 from kit.sandbox.layout import AppLayout
 from kit.sandbox.push.context import Context
 from kit.sandbox.records import Move
+from kit.sandbox.runtime import load_runtime
 from kit.sandbox.seams import PlatformClient
-from kit.sandbox.state import load_runtime
 
 
 def move(ctx: Context, old_cid: str, spec: ContainerSpec, who: str) -> float | None:
