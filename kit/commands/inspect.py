@@ -55,7 +55,7 @@ def open_command(ctx: click.Context, service: str | None) -> int:
 def _status(name: str) -> dict[str, Any]:
     """The platform's view of ``name``; restarts the platform if the app should be running."""
     from kit.sandbox.client import connect
-    from kit.sandbox.push import recover
+    from kit.sandbox.push.recover import recover
     from kit.sandbox.state import load_app
 
     lay = layout()
@@ -188,7 +188,7 @@ def logs_command(ctx: click.Context, service: str, lines: int, no_follow: bool) 
 @click.pass_context
 def dlist_command(ctx: click.Context) -> int:
     """List the application's deployments, newest last."""
-    from kit.sandbox.push import recover
+    from kit.sandbox.push.recover import recover
     from kit.sandbox.state import list_deployments
 
     name = chosen_app(ctx)
@@ -210,7 +210,7 @@ def dlist_command(ctx: click.Context) -> int:
 @click.pass_context
 def dlogs_command(ctx: click.Context, deployment: str, lines: int, no_follow: bool) -> int:
     """Show a deployment's log: an id from dlist, or `latest`. Follows a running push."""
-    from kit.sandbox.push import recover
+    from kit.sandbox.push.recover import recover
     from kit.sandbox.state import deployment_log, find_deployment, load_deployment
 
     name = chosen_app(ctx)

@@ -22,7 +22,7 @@ The clock, the programs the push runs and the platform process are passed in
 from kit.sandbox.push.context import PushFailed, Request
 from kit.sandbox.push.lock import push_lock
 from kit.sandbox.push.orchestrate import READY_TIMEOUT, push
-from kit.sandbox.push.recover import cleanup_stale, recover
+from kit.sandbox.push.recover import cleanup_stale
 
 __all__ = [
     "READY_TIMEOUT",

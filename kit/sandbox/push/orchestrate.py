@@ -23,13 +23,13 @@ from kit.sandbox.build import BUILD_TIMEOUT
 from kit.sandbox.engine import backend_name
 from kit.sandbox.layout import Layout
 from kit.sandbox.probe import NotReady
-from kit.sandbox.push import recover
 from kit.sandbox.push.build import build_all
 from kit.sandbox.push.context import Context, Journal, PushFailed, Request
 from kit.sandbox.push.launch import await_all, start_all
 from kit.sandbox.push.lock import push_lock
 from kit.sandbox.push.log import DeployLog, Echo
 from kit.sandbox.push.plan import plan, read_app
+from kit.sandbox.push.recover import cleanup_stale, undo
 from kit.sandbox.push.stores import ensure_all
 from kit.sandbox.push.switch import commit, failed_requests, report_downtime, retire, switch_all
 from kit.sandbox.push.upload import receive
@@ -61,7 +61,7 @@ def push(
     load_app(layout, app_name)  # a missing or damaged app stops here, before the lock
     try:
         with push_lock(app):
-            recover.cleanup_stale(layout, app_name, seams.platform, seams.clock)
+            cleanup_stale(layout, app_name, seams.platform, seams.clock)
             ctx, record = begin(layout, load_app(layout, app_name), request, seams, echo)
             return guarded(ctx, record)
     finally:
@@ -166,7 +166,7 @@ def abandon(ctx: Context, why: str) -> None:
         before = load_app(ctx.layout, ctx.app.name)
     except (KitError, OSError):
         before = AppRecord(ctx.app.name, 0.0)  # unreadable: nothing to route back to
-    recover.undo(ctx.layout, ctx.app, ctx.seams.platform, before, ctx.journal.record)
+    undo(ctx.layout, ctx.app, ctx.seams.platform, before, ctx.journal.record)
     ctx.journal.update(status="failed", finished=ctx.seams.clock.time(), error=why)
     with contextlib.suppress(OSError):
         ctx.log(f"Deployment failed: {why}")
