@@ -14,11 +14,21 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from kit.errors import EXIT_BAD_INPUT, KitError
 
 _SHOWN_CHARS = 40
+
+
+class Form(NamedTuple):
+    """A kind of name a state file holds, and how to say it in a message."""
+
+    regex: re.Pattern[str]
+    words: str  # "a deployment id like d3"
+
+    def fullmatch(self, text: str) -> bool:
+        return self.regex.fullmatch(text) is not None
 
 
 class StateError(KitError):
@@ -28,7 +38,11 @@ class StateError(KitError):
 
 
 def _shown(value: object) -> str:
-    text = repr(value)
+    """``value`` as the file spells it (JSON), shortened."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
     return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
 
 
@@ -85,15 +99,13 @@ class Fields:
             raise StateError(f'{self.where}: "{self._key(key)}" is missing; {self.hint}')
         return default
 
-    def text(
-        self, key: str, default: object = None, *, pattern: re.Pattern[str] | None = None
-    ) -> str:
+    def text(self, key: str, default: str | None = None, *, pattern: Form | None = None) -> str:
         value = self._get(key, _REQUIRED if default is None else default)
         if not isinstance(value, str) or (pattern is not None and not pattern.fullmatch(value)):
-            raise self.fail(key, "a name of the right form" if pattern else "a string")
+            raise self.fail(key, pattern.words if pattern else "a string")
         return value
 
-    def optional_text(self, key: str, *, pattern: re.Pattern[str] | None = None) -> str | None:
+    def optional_text(self, key: str, *, pattern: Form | None = None) -> str | None:
         if self.data.get(key) is None:
             return None
         return self.text(key, pattern=pattern)
@@ -130,20 +142,28 @@ class Fields:
             raise self.fail(key, "an object")
         return value
 
-    def texts(self, key: str, *, names: re.Pattern[str] | None = None) -> dict[str, str]:
-        """An object of strings (names checked against ``names`` when given)."""
+    def _check_name(self, key: str, name: str, names: Form | None) -> None:
+        if names is not None and not names.fullmatch(name):
+            raise StateError(
+                f'{self.where}: "{self._key(key)}" holds {_shown(name)}, which is not '
+                f"{names.words}; {self.hint}"
+            )
+
+    def texts(self, key: str, *, names: Form | None = None) -> dict[str, str]:
+        """An object of strings (its names of the form ``names``, when given)."""
         out = {}
         for name, value in self._mapping(key).items():
-            if not isinstance(value, str) or (names is not None and not names.fullmatch(name)):
-                raise self._error(f"{self._key(key)}.{name}", "a string under a valid name", value)
+            self._check_name(key, name, names)
+            if not isinstance(value, str):
+                raise self._error(f"{self._key(key)}.{name}", "a string", value)
             out[name] = value
         return out
 
-    def integers(self, key: str, *, names: re.Pattern[str] | None = None) -> dict[str, int]:
+    def integers(self, key: str, *, names: Form | None = None) -> dict[str, int]:
         out = {}
         for name, value in self._mapping(key).items():
-            bad_name = names is not None and not names.fullmatch(name)
-            if isinstance(value, bool) or not isinstance(value, int) or bad_name:
+            self._check_name(key, name, names)
+            if isinstance(value, bool) or not isinstance(value, int):
                 raise self._error(f"{self._key(key)}.{name}", "a whole number", value)
             out[name] = value
         return out
@@ -156,7 +176,7 @@ class Fields:
             out[name] = float(value)
         return out
 
-    def text_list(self, key: str, *, pattern: re.Pattern[str] | None = None) -> tuple[str, ...]:
+    def text_list(self, key: str, *, pattern: Form | None = None) -> tuple[str, ...]:
         value = self._get(key, [])
         if value is None:
             return ()
@@ -164,17 +184,15 @@ class Fields:
             raise self.fail(key, "a list")
         for index, item in enumerate(value):
             if not isinstance(item, str) or (pattern is not None and not pattern.fullmatch(item)):
-                raise self._error(f"{self._key(key)}[{index}]", "a name of the right form", item)
+                wanted = pattern.words if pattern else "a string"
+                raise self._error(f"{self._key(key)}[{index}]", wanted, item)
         return tuple(value)
 
-    def text_lists(
-        self, key: str, *, names: re.Pattern[str], pattern: re.Pattern[str]
-    ) -> dict[str, tuple[str, ...]]:
+    def text_lists(self, key: str, *, names: Form, pattern: Form) -> dict[str, tuple[str, ...]]:
         """An object of lists of strings, under names of the form ``names``."""
         out = {}
         for name in self._mapping(key):
-            if not names.fullmatch(name):
-                raise self._error(f"{self._key(key)}.{name}", "a list under a valid name", name)
+            self._check_name(key, name, names)
             inner = Fields(self.data[key], self.where, self.hint, self._key(key))
             out[name] = inner.text_list(name, pattern=pattern)
         return out

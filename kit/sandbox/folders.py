@@ -15,7 +15,7 @@ from typing import Any
 
 from kit.platform.facts import CLI_VERSION, CONFIG_DIR
 from kit.sandbox.fields import Fields
-from kit.sandbox.layout import APP_NAME
+from kit.sandbox.records import APP
 from kit.sandbox.state import read_record, write_json
 
 MAX_PARENTS = 256
@@ -37,7 +37,7 @@ class FolderConfig:
     def from_data(cls, data: object, where: str, hint: str) -> FolderConfig:
         f = Fields(data, where, hint)
         return cls(
-            application=f.text("application", pattern=APP_NAME),
+            application=f.text("application", pattern=APP),
             version=f.text("version", ""),
             push_protocol=f.text("push_protocol", "rsync"),
             push_branch=f.optional_text("push_branch"),

@@ -22,16 +22,28 @@ from typing import Any, Literal
 from kit.platform.model import Service
 from kit.platform.names import PORT_NAME, SERVICE_NAME
 from kit.sandbox.backend import ContainerSpec
-from kit.sandbox.fields import Fields, StateError
+from kit.sandbox.fields import Fields, Form, StateError
 from kit.sandbox.layout import APP_NAME
 
 FORMAT = 2
 TCP_PORT_BASE = 42800
-CID = re.compile(r"[a-z0-9_]{1,16}\.[0-9]{1,4}-(?:d[0-9]{1,9}|data)")
-DEPLOYMENT_ID = re.compile(r"d[0-9]{1,9}")
-REVISION = re.compile(r"rsync-[0-9]{1,20}|git-[0-9a-f]{4,40}")
-PORT_KEY = re.compile(rf"{SERVICE_NAME.pattern}\.{PORT_NAME.pattern}")
-ROUTE = re.compile(rf"{SERVICE_NAME.pattern}\.{PORT_NAME.pattern}(?:\.[0-9]{{1,4}})?")
+CID = Form(
+    re.compile(r"[a-z0-9_]{1,16}\.[0-9]{1,4}-(?:d[0-9]{1,9}|data)"), "a container id like www.0-d3"
+)
+DEPLOYMENT_ID = Form(re.compile(r"d[0-9]{1,9}"), "a deployment id like d3")
+REVISION = Form(
+    re.compile(r"rsync-[0-9]{1,20}|git-[0-9a-f]{4,40}"),
+    "a revision like rsync-1700000000000 or git-1a2b3c4",
+)
+APP = Form(APP_NAME, "an application name")
+SERVICE = Form(SERVICE_NAME, "a service name")
+PORT_KEY = Form(
+    re.compile(rf"{SERVICE_NAME.pattern}\.{PORT_NAME.pattern}"), "SERVICE.PORT, like chat.irc"
+)
+ROUTE = Form(
+    re.compile(rf"{SERVICE_NAME.pattern}\.{PORT_NAME.pattern}(?:\.[0-9]{{1,4}})?"),
+    "a route like www.http or chat.irc.1",
+)
 Status = Literal["running", "deployed", "failed"]
 STATUSES: tuple[Status, ...] = ("running", "deployed", "failed")
 
@@ -126,17 +138,17 @@ class AppRecord:
         f = Fields(data, where, hint)
         check_format(f)
         return cls(
-            name=f.text("name", pattern=APP_NAME),
+            name=f.text("name", pattern=APP),
             created=f.number("created", 0.0),
-            http_ports=f.integers("http_ports", names=SERVICE_NAME),
+            http_ports=f.integers("http_ports", names=SERVICE),
             tcp_ports=f.integers("tcp_ports", names=PORT_KEY),
             env=f.texts("env"),
-            scale=f.integers("scale", names=SERVICE_NAME),
+            scale=f.integers("scale", names=SERVICE),
             current=f.optional_text("current", pattern=DEPLOYMENT_ID),
             revision=f.optional_text("revision", pattern=REVISION),
             services=tuple(_service(s) for s in f.object_list("services")),
-            containers=f.text_lists("containers", names=SERVICE_NAME, pattern=CID),
-            passwords=f.texts("passwords", names=SERVICE_NAME),
+            containers=f.text_lists("containers", names=SERVICE, pattern=CID),
+            passwords=f.texts("passwords", names=SERVICE),
             next_deployment=f.integer("next_deployment", 1),
         )
 
@@ -144,7 +156,7 @@ class AppRecord:
 def _service(f: Fields) -> DeployedService:
     instances = f.data.get("instances", 1)
     return DeployedService(
-        name=f.text("name", pattern=SERVICE_NAME),
+        name=f.text("name", pattern=SERVICE),
         type=f.text("type"),
         approot=f.text("approot", "."),
         ports=f.texts("ports"),
@@ -230,13 +242,13 @@ class Deployment:
             revision=f.optional_text("revision", pattern=REVISION),
             finished=f.optional_number("finished"),
             error=f.optional_text("error"),
-            urls=f.texts("urls", names=SERVICE_NAME),
+            urls=f.texts("urls", names=SERVICE),
             instances={name: _ready(i) for name, i in f.objects("instances").items()},
             failed_requests=f.optional_integer("failed_requests"),
             downtime=f.numbers("downtime"),
             new_containers=f.text_list("new_containers", pattern=CID),
             moves=tuple(_move(m) for m in f.object_list("moves")),
-            switched=f.text_list("switched", pattern=SERVICE_NAME),
+            switched=f.text_list("switched", pattern=SERVICE),
         )
 
 
@@ -261,8 +273,8 @@ def _move(f: Fields) -> Move:
 def container_spec(f: Fields) -> ContainerSpec:
     """A container's spec, its fields checked before anything is started from it."""
     f.text("cid", pattern=CID)
-    f.text("app", pattern=APP_NAME)
-    f.text("service", pattern=SERVICE_NAME)
+    f.text("app", pattern=APP)
+    f.text("service", pattern=SERVICE)
     f.integer("instance")
     for key in ("home", "sockets", "services"):
         f.text(key)

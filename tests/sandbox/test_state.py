@@ -109,9 +109,10 @@ HINT = "fix it, or start the application over with: dotkit -A shop destroy"
         (b"\xff\xfe", "is not UTF-8 text"),
         ('{"created": 1}', ': "name" is missing'),
         ('{"name": "shop", "tcp_ports": {"www.irc": "x"}}', ': "tcp_ports.www.irc" should be a whole number'),
-        ('{"name": "shop", "containers": {"www": ["../../etc"]}}', ': "containers.www[0]" should be a name of the right form'),
+        ('{"name": "shop", "containers": {"www": ["../../etc"]}}', ': "containers.www[0]" should be a container id like www.0-d3, not "../../etc"'),
+        ('{"name": "shop", "tcp_ports": {"../x": 1}}', ': "tcp_ports" holds "../x", which is not SERVICE.PORT, like chat.irc'),
         ('{"name": "other"}', ': "name" should be "shop", the folder\'s name'),
-        ('{"name": "shop", "current": true}', ': "current" should be a name of the right form'),
+        ('{"name": "shop", "current": true}', ': "current" should be a deployment id like d3, not true'),
     ],
 )  # fmt: skip
 def test_a_damaged_app_record_names_its_file_and_the_way_out(
@@ -210,7 +211,9 @@ def test_a_connected_folder_is_the_real_cli_s_file(tmp_path: Path) -> None:
     found = find_connected(tmp_path / "deeper")
     assert found is not None and found[1].push_protocol == "git"
     write_json(tmp_path / ".dotcloud" / "config", {"application": "../../etc"})
-    with pytest.raises(StateError, match='"application" should be a name of the right form'):
+    with pytest.raises(
+        StateError, match=r'"application" should be an application name, not "\.\./\.\./etc"'
+    ):
         find_connected(tmp_path)
 
 
