@@ -99,3 +99,18 @@ def test_a_data_service_home_keeps_its_data(tmp_path: Path) -> None:
     root = Path(home.spec.home)
     assert (root / "data" / "dump.rdb").read_text() == "kept"
     assert (root / "environment.json").read_text() == "{}\n"
+
+
+def test_a_link_left_at_a_platform_file_is_replaced_not_written_through(tmp_path: Path) -> None:
+    victim = write_files(tmp_path, {"victim.txt": "untouched\n"}) / "victim.txt"
+    snapshot = write_files(tmp_path / "snap", {"code/a.js": "a"})
+    (snapshot / "environment.json").symlink_to(victim)
+    home = _home(tmp_path, "www.0-d1")
+    write_new(home, snapshot, HOST)
+    written = Path(home.spec.home) / "environment.json"
+    assert not written.is_symlink() and written.read_text() == "{}\n"
+    store = _home(tmp_path, "db.0-data")
+    Path(store.spec.home).mkdir(parents=True)
+    (Path(store.spec.home) / "environment.json").symlink_to(victim)
+    write_over(store)
+    assert victim.read_text() == "untouched\n"

@@ -13,6 +13,7 @@ file replaced whole.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -162,9 +163,15 @@ def store_home(ctx: Context, plan: Plan, svc: Service, port_name: str) -> Home:
 
 
 def _write(path: Path, content: str) -> None:
-    """Replace one file whole: written beside it, then renamed over it."""
+    """Replace one file whole: written beside it, then renamed over it. Whatever stood at
+    ``path`` (a link a build hook left at ``environment.json``...) is replaced, never
+    written through."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(content, encoding="utf-8")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(content)
     tmp.replace(path)
 
 
@@ -189,7 +196,7 @@ def write_new(home: Home, snapshot: Path, runner: Runner) -> None:
         runner.run(["cp", "-a", *entries, str(work)], timeout=600)
     (work / ".dotkit" / "log").mkdir(parents=True, exist_ok=True)
     for file in home.files:
-        (work / file.path).write_text(file.content, encoding="utf-8")
+        _write(work / file.path, file.content)
     work.rename(final)
     _sockets(home.spec, fresh=True)
 
