@@ -30,9 +30,13 @@ def options(ctx: click.Context) -> dict[str, object]:
 
 
 def chosen_app(ctx: click.Context) -> str:
-    """-A/--application, else the app this folder (or a parent) is connected to."""
+    """-A/--application, else the app this folder (or a parent) is connected to.
+
+    The app must exist; it is not read here, so that a damaged one can still be destroyed.
+    """
+    from kit.sandbox.folders import find_connected
     from kit.sandbox.layout import check_app_name
-    from kit.sandbox.state import find_connected, load_app
+    from kit.sandbox.state import require_app
 
     explicit = options(ctx).get("application")
     if isinstance(explicit, str) and explicit:
@@ -44,14 +48,14 @@ def chosen_app(ctx: click.Context) -> str:
                 "this folder is not connected to an application: run `dotkit connect APP` "
                 "here, or name one with -A APP"
             )
-        name = str(found[1].get("application", ""))
-    load_app(layout(), name)
+        name = found[1].application
+    require_app(layout(), name)
     return name
 
 
 def connected_root(ctx: click.Context) -> Path:
     """The folder to push: the connected folder's root, or the current folder."""
-    from kit.sandbox.state import find_connected
+    from kit.sandbox.folders import find_connected
 
     found = find_connected(Path.cwd())
     if found is not None and not options(ctx).get("application"):

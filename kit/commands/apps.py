@@ -17,7 +17,8 @@ from kit.errors import UsageError
 @click.pass_context
 def create_command(ctx: click.Context, app: str, protocol: str) -> int:
     """Create the application APP in the sandbox, and offer to connect this folder to it."""
-    from kit.sandbox.state import connect_folder, create_app
+    from kit.sandbox.folders import connect_folder
+    from kit.sandbox.state import create_app
 
     click.echo(f'Creating a sandbox application named "{app}"')
     create_app(layout(), app)
@@ -35,9 +36,10 @@ def create_command(ctx: click.Context, app: str, protocol: str) -> int:
 @protocol_options
 def connect_command(app: str, protocol: str) -> int:
     """Connect this folder to APP: later commands here act on APP (.dotcloud/config)."""
-    from kit.sandbox.state import connect_folder, load_app
+    from kit.sandbox.folders import connect_folder
+    from kit.sandbox.state import require_app
 
-    load_app(layout(), app)
+    require_app(layout(), app)
     connect_folder(Path.cwd(), app, protocol)
     click.echo(f'Connected with the application "{app}" (push options: --{protocol})')
     return 0
@@ -46,12 +48,19 @@ def connect_command(app: str, protocol: str) -> int:
 @click.command("disconnect")
 def disconnect_command() -> int:
     """Forget which application this folder is connected to."""
-    from kit.sandbox.state import disconnect_folder, find_connected
+    from kit.sandbox.fields import StateError
+    from kit.sandbox.folders import connected_folder, disconnect_folder, find_connected
 
-    found = find_connected(Path.cwd())
-    if found is None or not disconnect_folder(found[0]):
+    folder = connected_folder(Path.cwd())
+    if folder is None:
         raise UsageError("this folder is not connected to an application")
-    click.echo(f'Disconnected {found[0]} from "{found[1].get("application")}"')
+    try:
+        found = find_connected(folder)
+        was = f'"{found[1].application}"' if found else "its application"
+    except StateError:
+        was = "its application (its .dotcloud/config was damaged)"
+    disconnect_folder(folder)
+    click.echo(f"Disconnected {folder} from {was}")
     return 0
 
 
@@ -66,10 +75,15 @@ def app_command(ctx: click.Context) -> int:
 @click.command("list")
 def list_command() -> int:
     """List the sandbox's applications; * marks the one this folder is connected to."""
-    from kit.sandbox.state import find_connected, list_apps
+    from kit.sandbox.fields import StateError
+    from kit.sandbox.folders import find_connected
+    from kit.sandbox.state import list_apps
 
-    found = find_connected(Path.cwd())
-    here = found[1].get("application") if found else None
+    try:
+        found = find_connected(Path.cwd())
+    except StateError:
+        found = None  # the list does not depend on this folder's config
+    here = found[1].application if found else None
     names = list_apps(layout())
     if not names:
         click.echo("No applications yet: dotkit create APP")

@@ -9,7 +9,7 @@ import click
 
 
 def checks() -> list[tuple[str, bool, str]]:
-    from kit.sandbox.deploy import backend_name
+    from kit.sandbox.engine import backend_name
 
     out: list[tuple[str, bool, str]] = []
     bwrap = shutil.which("bwrap")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -13,12 +12,6 @@ from kit.commands._sandbox import chosen_app, layout, service_and_instance
 from kit.errors import UsageError
 
 
-def _urls(data: dict[str, Any]) -> dict[str, str]:
-    running = data.get("containers", {})
-    ports = sorted(data.get("http_ports", {}).items())
-    return {svc: f"http://127.0.0.1:{port}/" for svc, port in ports if svc in running}
-
-
 @click.command("url")
 @click.argument("service", required=False)
 @click.pass_context
@@ -26,8 +19,7 @@ def url_command(ctx: click.Context, service: str | None) -> int:
     """Print the URL of each HTTP service (or of SERVICE)."""
     from kit.sandbox.state import load_app
 
-    data = load_app(layout(), chosen_app(ctx))
-    urls = _urls(data)
+    urls = load_app(layout(), chosen_app(ctx)).urls()
     if service:
         if service not in urls:
             raise UsageError(
@@ -51,7 +43,7 @@ def open_command(ctx: click.Context, service: str | None) -> int:
 
     from kit.sandbox.state import load_app
 
-    urls = _urls(load_app(layout(), chosen_app(ctx)))
+    urls = load_app(layout(), chosen_app(ctx)).urls()
     url = urls.get(service) if service else next(iter(urls.values()), None)
     if url is None:
         raise UsageError("nothing to open: the service has no URL yet (dotkit push first)")
@@ -63,12 +55,12 @@ def open_command(ctx: click.Context, service: str | None) -> int:
 def _status(name: str) -> dict[str, Any]:
     """The platform's view of ``name``; restarts the platform if the app should be running."""
     from kit.sandbox.client import connect
-    from kit.sandbox.deploy import recover
+    from kit.sandbox.push.recover import recover
     from kit.sandbox.state import load_app
 
     lay = layout()
     recover(lay, name)
-    should_run = bool(load_app(lay, name).get("containers"))
+    should_run = bool(load_app(lay, name).containers)
     client = connect(lay, start=should_run)
     if client is None:
         return {"containers": {}, "routes": {}}
@@ -81,35 +73,34 @@ def _status(name: str) -> dict[str, Any]:
 @click.pass_context
 def info_command(ctx: click.Context, service: str | None) -> int:
     """Describe the application, or one SERVICE and its instances."""
-    from kit.sandbox.deploy import backend_name
+    from kit.sandbox.engine import backend_name
     from kit.sandbox.state import load_app
 
     name = chosen_app(ctx)
-    data = load_app(layout(), name)
-    services = {s["name"]: s for s in data.get("services", [])}
-    urls = _urls(data)
+    record = load_app(layout(), name)
+    urls = record.urls()
     if service is None:
         click.echo(f"=== {name}\nflavor:     sandbox ({backend_name()} backend)")
-        click.echo(f"revision:   {data.get('revision') or '(nothing pushed yet)'}")
-        click.echo(f"deployment: {data.get('current') or '-'}\n")
+        click.echo(f"revision:   {record.revision or '(nothing pushed yet)'}")
+        click.echo(f"deployment: {record.current or '-'}\n")
         click.echo(f"{'name':<17}{'type':<10}{'containers':<12}url")
-        for svc_name, svc in services.items():
-            count = len(data.get("containers", {}).get(svc_name, []))
-            click.echo(f"{svc_name:<17}{svc['type']:<10}{count:<12}{urls.get(svc_name, '-')}")
+        for item in record.services:
+            count = len(record.containers.get(item.name, ()))
+            click.echo(f"{item.name:<17}{item.type:<10}{count:<12}{urls.get(item.name, '-')}")
         return 0
-    if service not in services:
+    svc = record.service(service)
+    if svc is None:
         raise UsageError(f'"{name}" has no service "{service}"')
-    svc = services[service]
     status = _status(name)["containers"]
-    click.echo(f"=== {name}.{service}\ntype:      {svc['type']}\napproot:   {svc['approot']}")
-    click.echo(f"instances: {len(data.get('containers', {}).get(service, []))}")
+    click.echo(f"=== {name}.{service}\ntype:      {svc.type}\napproot:   {svc.approot}")
+    click.echo(f"instances: {len(record.containers.get(service, ()))}")
     click.echo(f"url:       {urls.get(service, '-')}")
-    for key, value in sorted(svc.get("ports", {}).items()):
-        number = data["tcp_ports"].get(f"{service}.{key}")
+    for key, value in sorted(svc.ports.items()):
+        number = record.tcp_ports.get(f"{service}.{key}")
         click.echo(f"port:      {key} ({value}) -> PORT_{key.upper()}={number}")
-    for cid in data.get("containers", {}).get(service, []):
+    for cid in record.containers.get(service, ()):
         state = status.get(cid, {})
-        click.echo(f"\n--- instance {cid}\nrevision:  {data.get('revision')}")
+        click.echo(f"\n--- instance {cid}\nrevision:  {record.revision}")
         click.echo(f"running:   {'yes' if state.get('alive') else 'no'}")
         click.echo(f"home:      {layout().app(name).container(cid)}")
     return 0
@@ -120,7 +111,7 @@ def _instances(ctx: click.Context, spec: str) -> tuple[str, list[tuple[int, str]
 
     name = chosen_app(ctx)
     service, index = service_and_instance(spec)
-    cids = load_app(layout(), name).get("containers", {}).get(service)
+    cids = load_app(layout(), name).containers.get(service)
     if not cids:
         raise UsageError(f'"{name}" has no running service "{service}" (dotkit info lists them)')
     pairs = list(enumerate(cids))
@@ -197,7 +188,7 @@ def logs_command(ctx: click.Context, service: str, lines: int, no_follow: bool) 
 @click.pass_context
 def dlist_command(ctx: click.Context) -> int:
     """List the application's deployments, newest last."""
-    from kit.sandbox.deploy import recover
+    from kit.sandbox.push.recover import recover
     from kit.sandbox.state import list_deployments
 
     name = chosen_app(ctx)
@@ -207,8 +198,8 @@ def dlist_command(ctx: click.Context) -> int:
     if not records:
         click.echo("No deployments yet: dotkit push")
     for r in records:
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["started"]))
-        click.echo(f"{when}  {r.get('revision') or '-':<22} {r['id']:<6} {r['status']}")
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.started))
+        click.echo(f"{when}  {r.revision or '-':<22} {r.id:<6} {r.status}")
     return 0
 
 
@@ -219,26 +210,25 @@ def dlist_command(ctx: click.Context) -> int:
 @click.pass_context
 def dlogs_command(ctx: click.Context, deployment: str, lines: int, no_follow: bool) -> int:
     """Show a deployment's log: an id from dlist, or `latest`. Follows a running push."""
-    from kit.sandbox.state import deployment_log, deployment_path, find_deployment, read_json
+    from kit.sandbox.push.recover import recover
+    from kit.sandbox.state import deployment_log, find_deployment, load_deployment
 
-    app = layout().app(chosen_app(ctx))
+    name = chosen_app(ctx)
+    recover(layout(), name)  # a push killed half-way is not followed forever
+    app = layout().app(name)
     record = find_deployment(app, deployment)
-    path = deployment_log(app, record["id"])
+    path = deployment_log(app, record.id)
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     shown = text.splitlines()[-lines:] if lines else text.splitlines()
     for line in shown:
         click.echo(line)
     offset = len(text.encode())
-    while not no_follow and read_json(deployment_path(app, record["id"]))["status"] == "running":
+    while not no_follow and load_deployment(app, record.id).status == "running":
         time.sleep(0.2)
         data = path.read_bytes()
         if len(data) > offset:
             click.echo(data[offset:].decode("utf-8", errors="replace"), nl=False)
             offset = len(data)
-    final = read_json(deployment_path(app, record["id"]))
-    click.echo(f"-- deployment {final['id']}: {final['status']}")
-    return 0 if final["status"] == "deployed" else 1
-
-
-def _json(data: object) -> str:
-    return json.dumps(data, indent=2)
+    final = load_deployment(app, record.id)
+    click.echo(f"-- deployment {final.id}: {final.status}")
+    return 0 if final.status == "deployed" else 1

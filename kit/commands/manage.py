@@ -2,38 +2,35 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from typing import Any
 
 import click
 
+from kit.commands._options import format_option
 from kit.commands._sandbox import chosen_app, layout, service_and_instance
-from kit.commands.push import progress
+from kit.commands.push import deploy
 from kit.errors import OperationFailed, UsageError
 
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _redeploy(name: str, revision: str, *, why: str, clean: bool = False) -> dict[str, Any]:
-    from kit.sandbox.deploy import push
-
-    click.echo(f"==> {why}: deploying revision {revision} of {name}")
-    with progress() as echo:
-        return push(layout(), name, None, revision=revision, clean=clean, echo=echo)
+def _redeploy(name: str, revision: str, *, why: str, clean: bool = False, fmt: str = "text") -> int:
+    heading = f"==> {why}: deploying revision {revision} of {name}"
+    return deploy(name, heading, fmt, revision=revision, clean=clean)
 
 
 def _current_revision(name: str) -> str | None:
     from kit.sandbox.state import load_app
 
-    revision = load_app(layout(), name).get("revision")
-    return str(revision) if revision else None
+    return load_app(layout(), name).revision
 
 
 @click.command("revisions")
 @click.pass_context
 def revisions_command(ctx: click.Context) -> int:
     """List the revisions pushed to the application; * marks the one deployed."""
-    from kit.sandbox.deploy import revisions
+    from kit.sandbox.revisions import revisions
 
     name = chosen_app(ctx)
     current = _current_revision(name)
@@ -48,16 +45,19 @@ def revisions_command(ctx: click.Context) -> int:
 @click.command("deploy")
 @click.argument("revision")
 @click.option("--clean", is_flag=True, help="Build from scratch.")
+@format_option("text", "json")
 @click.pass_context
-def deploy_command(ctx: click.Context, revision: str, clean: bool) -> int:
+def deploy_command(ctx: click.Context, revision: str, clean: bool, fmt: str) -> int:
     """Deploy a stored REVISION again: a name from `dotkit revisions`, `latest` or
-    `previous` (the one deployed before the current one: the way to roll back)."""
-    from kit.sandbox.deploy import resolve_revision
+    `previous` (the one deployed before the current one: the way to roll back).
+
+    With --format json, standard output gets the deployment's record, as for push.
+    """
+    from kit.sandbox.revisions import resolve_revision
 
     name = chosen_app(ctx)
     rev = resolve_revision(layout(), name, revision)
-    _redeploy(name, rev, why=f"deploy {revision}", clean=clean)
-    return 0
+    return _redeploy(name, rev, why=f"deploy {revision}", clean=clean, fmt=fmt)
 
 
 @click.group("env")
@@ -73,7 +73,7 @@ def env_list(ctx: click.Context) -> int:
 
     name = chosen_app(ctx)
     click.echo(f"==> Environment variables for application {name}")
-    for key, value in sorted(load_app(layout(), name).get("env", {}).items()):
+    for key, value in sorted(load_app(layout(), name).env.items()):
         click.echo(f"{key}={value}")
     return 0
 
@@ -83,8 +83,8 @@ def _change_env(ctx: click.Context, changes: dict[str, str | None]) -> int:
 
     name = chosen_app(ctx)
     lay = layout()
-    data = load_app(lay, name)
-    env: dict[str, str] = data.setdefault("env", {})
+    record = load_app(lay, name)
+    env = dict(record.env)
     for key, value in changes.items():
         if value is None:
             if key not in env:
@@ -92,13 +92,11 @@ def _change_env(ctx: click.Context, changes: dict[str, str | None]) -> int:
             del env[key]
         else:
             env[key] = value
-    save_app(lay, data)
-    revision = _current_revision(name)
-    if revision is None:
+    save_app(lay, dataclasses.replace(record, env=env))
+    if record.revision is None:
         click.echo("Saved; it applies from the next push.")
         return 0
-    _redeploy(name, revision, why="environment changed")
-    return 0
+    return _redeploy(name, record.revision, why="environment changed")
 
 
 @env_group.command("set")
@@ -137,9 +135,9 @@ def scale_command(ctx: click.Context, settings: tuple[str, ...]) -> int:
 
     name = chosen_app(ctx)
     lay = layout()
-    data = load_app(lay, name)
-    scale: dict[str, int] = data.setdefault("scale", {})
-    services = {s["name"] for s in data.get("services", [])}
+    record = load_app(lay, name)
+    scale = dict(record.scale)
+    services = {s.name for s in record.services}
     for item in settings:
         match = re.fullmatch(r"([a-z0-9_]+)(?::(instances|memory))?=(\S+)", item)
         if not match:
@@ -153,10 +151,9 @@ def scale_command(ctx: click.Context, settings: tuple[str, ...]) -> int:
         if not value.isdigit() or not 1 <= int(value) <= 20:
             raise UsageError(f"{item!r}: instances must be a whole number from 1 to 20")
         scale[service] = int(value)
-    save_app(lay, data)
-    revision = _current_revision(name)
-    if revision is not None:
-        _redeploy(name, revision, why="scaling")
+    save_app(lay, dataclasses.replace(record, scale=scale))
+    if record.revision is not None:
+        return _redeploy(name, record.revision, why="scaling")
     return 0
 
 

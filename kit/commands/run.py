@@ -16,12 +16,11 @@ from kit.errors import OperationFailed, UsageError
 
 def _cgroup(app: str, cid: str) -> str | None:
     """The container's control group, from the sandbox's own layout (not its files)."""
-    from kit.sandbox.deploy import hidden_paths
     from kit.sandbox.isolation import cgroups
 
     if cgroups.discover().version == 0:
         return None
-    return str(cgroups.relative("\0".join(hidden_paths(layout())), app, cid))
+    return str(cgroups.relative("\0".join(layout().hidden), app, cid))
 
 
 def _exec(ctx: click.Context, spec: str, command: str, *, interactive: bool) -> int:

@@ -13,6 +13,7 @@ from kit.platform.model import Service
 from kit.proc import CommandFailed, run
 from kit.repro.model import InstanceEnv, LogTail
 from kit.sandbox.layout import AppLayout, Layout
+from kit.sandbox.records import AppRecord
 
 LOG_TAIL_LINES = 200
 BUILD_START = "Building the application..."
@@ -22,7 +23,7 @@ BUILD_END = "Application build is done"
 def versions() -> dict[str, str]:
     """The kit, the tools the sandbox ran the app with, and the backend."""
     from kit import __version__
-    from kit.sandbox.deploy import backend_name
+    from kit.sandbox.engine import backend_name
 
     backend = backend_name()
     found = {
@@ -64,16 +65,17 @@ def _supervisor_version() -> str:
 
 
 def last_deployment(app: AppLayout) -> tuple[dict[str, Any], str]:
-    """The latest deployment's record and its whole log ({} and "" when there is none)."""
+    """The latest deployment's record (its public keys) and its whole log ({} and ""
+    when there is none)."""
     from kit.sandbox.state import deployment_log, list_deployments
 
     records = list_deployments(app)
     if not records:
         return {}, ""
     record = records[-1]
-    path = deployment_log(app, record["id"])
+    path = deployment_log(app, record.id)
     text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
-    return record, text
+    return record.public(), text
 
 
 def build_part(log: str) -> str:
@@ -105,7 +107,7 @@ def log_tails(app: AppLayout, lines: int = LOG_TAIL_LINES) -> list[LogTail]:
 
 
 def environments(
-    layout: Layout, app_name: str, services: Sequence[Service], data: dict[str, Any]
+    layout: Layout, app_name: str, services: Sequence[Service], record: AppRecord
 ) -> list[InstanceEnv]:
     """Each container's environment.json; for a code service none of whose containers
     survived (a failed push), the one the push wrote, computed the same way."""
@@ -125,22 +127,21 @@ def environments(
                 InstanceEnv(instance_of(home.name), {k: str(v) for k, v in env.items()}, False)
             )
             seen.add(instance_of(home.name).split(".")[0])
-    tcp_ports: dict[str, int] = data.get("tcp_ports", {})
+    tcp_ports = record.tcp_ports
     for svc in services:
         if not svc.is_code or svc.name in seen:
             continue
         if any(f"{s.name}.{p}" not in tcp_ports for s in services for p in port_names(s)):
             continue  # the push failed before it assigned the ports: nothing to compute from
-        count = int(data.get("scale", {}).get(svc.name) or svc.instances)
-        for index in range(count):
+        for index in range(record.instances(svc)):
             env = environment(
                 app=app_name,
                 services=services,
                 service=svc,
                 instance=index,
                 tcp_ports=tcp_ports,
-                app_env=data.get("env", {}),
-                passwords=data.get("passwords", {}),
+                app_env=record.env,
+                passwords=record.passwords,
             )
             out.append(InstanceEnv(f"{svc.name}.{index}", env, True))
     return out

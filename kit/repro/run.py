@@ -12,6 +12,7 @@ for the terminal goes through the same masking function as the bundle.
 """
 
 import contextlib
+import dataclasses
 import shutil
 import tempfile
 import time
@@ -239,17 +240,15 @@ def _run(
         findings = tuple(verify_app(push_root))
         errors = sum(f.severity == "error" for f in findings)
         say(f"    {errors} error(s), {len(findings) - errors} warning(s) and note(s)")
-        data = load_app(layout, name)
-        data["env"] = dict(env)
-        save_app(layout, data)
+        save_app(layout, dataclasses.replace(load_app(layout, name), env=dict(env)))
         problem = _push(request, layout, name, push_root, say)
         stage = "push" if problem else ""
     app = layout.app(name)
-    data = load_app(layout, name)
-    for password in data.get("passwords", {}).values():
-        masker.add_value(str(password))
+    app_record = load_app(layout, name)
+    for password in app_record.passwords.values():
+        masker.add_value(password)
     record, deploy_log = collect.last_deployment(app)
-    environments = collect.environments(layout, name, services, data)
+    environments = collect.environments(layout, name, services, app_record)
     for inst in environments:
         masker.add_env(inst.env)
     probes: list[Probe] = []
@@ -289,7 +288,7 @@ def _run(
 
 def _push(request: Request, layout: Layout, name: str, root: Path, say: Echo) -> str:
     """Push; a failure is an outcome: "" or the failure's message."""
-    from kit.sandbox.deploy import push
+    from kit.sandbox.push import push
 
     say(f"==> Pushing {root} to the sandbox application {name}")
     try:

@@ -18,9 +18,10 @@ from typing import NamedTuple
 from kit.errors import OperationFailed
 from kit.platform.facts import BUILD_TIMEOUT_S
 from kit.platform.model import Service
-from kit.proc import CommandFailed, output_tail, run, stream
+from kit.proc import CommandFailed, output_tail
 from kit.sandbox.backend import HOME, ContainerSpec, bwrap_argv, host_env, process_env
 from kit.sandbox.isolation.rootfs import scrub_reserved
+from kit.sandbox.seams import HOST, Runner
 
 BUILD_TIMEOUT = BUILD_TIMEOUT_S
 
@@ -132,6 +133,7 @@ def build_service(
     hidden: list[str],
     log: Log,
     timeout: float = BUILD_TIMEOUT,
+    runner: Runner = HOST,
 ) -> BuildResult:
     started = time.monotonic()
     deadline = started + timeout
@@ -160,7 +162,7 @@ def build_service(
             # reused (renamed, not copied) and only the code in it is replaced.
             snapshot.rename(work)
         elif restore:
-            run(
+            runner.run(
                 ["cp", "-a", str(snapshot), str(work)],
                 timeout=max(1.0, deadline - time.monotonic()),
             )
@@ -169,7 +171,7 @@ def build_service(
         _replace_code(work, revision, service.approot)
         _set_current(work, service.approot)
         for name, command in steps:
-            _run_step(name, command, work, backend, hidden, log, deadline, timeout)
+            _run_step(name, command, work, backend, hidden, log, deadline, timeout, runner)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -193,6 +195,7 @@ def _run_step(
     log: Log,
     deadline: float,
     limit: float,
+    runner: Runner,
 ) -> None:
     left = deadline - time.monotonic()
     if left <= 0:
@@ -213,7 +216,7 @@ def _run_step(
         argv = ["/bin/sh", "-lc", f"cd {work}/current && {command}"]
         env = process_env(spec, {"HOME": str(work), **npm})
     try:
-        stream(argv, on_line=lambda line: log(f"  {line}"), env=env, timeout=left)
+        runner.stream(argv, on_line=lambda line: log(f"  {line}"), env=env, timeout=left)
         scrub_reserved(work)  # what the platform writes later must not be a hook's link
     except CommandFailed as exc:
         if exc.returncode is None:

@@ -19,7 +19,6 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +29,15 @@ from kit.sandbox.backend import (
     host_env,
     process_env,
 )
+from kit.sandbox.fields import StateError
 from kit.sandbox.isolation import watch
 from kit.sandbox.layout import Layout
-from kit.sandbox.pipe import Route, listen, run_loop
+from kit.sandbox.pids import ping as _ping
+from kit.sandbox.pids import read_child_pid as _read_child_pid
+from kit.sandbox.pids import terminate as _terminate
+from kit.sandbox.pipe import run_loop
+from kit.sandbox.router import Router
+from kit.sandbox.runtime import Runtime, load_runtime, save_runtime
 
 RESTART_BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0)
 HEALTH_EVERY = 0.25
@@ -50,64 +55,48 @@ class Running:
         self.limit_events: dict[str, int] = {}  # counters already reported (watch.note_kills)
 
 
-class RouteEntry:
-    def __init__(self, listen_on: list[str], resolve: Callable[[str], str]) -> None:
-        self.route = Route(resolve=resolve)
-        self.listen_on = listen_on
-        self.servers: list[asyncio.Server] = []
-
-
 class Platform:
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
         # "app/cid": container ids are only unique within an app ("www.0-d1" in each).
         self.containers: dict[str, Running] = {}
-        self.routes: dict[str, RouteEntry] = {}  # "app/name" -> entry
+        self.router = Router()
+        self.routes = self.router.routes  # "app/name" -> entry
         self.stop = asyncio.Event()
         self.watchers: set[asyncio.Task[None]] = set()
 
     # -- state on disk, so a new platform process can re-create what ran ---------------
 
-    def _runtime_file(self, app: str) -> Path:
-        return self.layout.app(app).root / "runtime.json"
-
     def _save(self, app: str) -> None:
-        data = {
-            "containers": {
-                r.spec.cid: json.loads(r.spec.to_json())
+        runtime = Runtime(
+            containers={
+                r.spec.cid: r.spec
                 for r in self.containers.values()
                 if r.spec.app == app and r.wanted
             },
-            "routes": {
-                key.split("/", 1)[1]: {"listen": e.listen_on, "backends": list(e.route.backends)}
-                for key, e in self.routes.items()
-                if key.split("/", 1)[0] == app
-            },
-        }
-        path = self._runtime_file(app)
-        if not path.parent.exists():
-            return
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=2))
-        tmp.replace(path)
+            routes=self.router.records(app),
+        )
+        save_runtime(self.layout.app(app), runtime)
 
     async def restore(self) -> None:
+        """Start what each app's runtime.json names; a damaged one costs only its own app."""
         if not self.layout.apps.is_dir():
             return
         for app_dir in sorted(self.layout.apps.iterdir()):
-            path = app_dir / "runtime.json"
-            if not path.is_file():
-                continue
+            app = self.layout.app(app_dir.name)
             try:
-                data = json.loads(path.read_text())
-            except (OSError, ValueError):
+                runtime = load_runtime(app)
+            except StateError as exc:
+                print(f"not restoring {app.name}: {exc}", file=sys.stderr)  # to platform.log
                 continue
-            for spec_data in data.get("containers", {}).values():
-                spec = ContainerSpec.from_json(json.dumps(spec_data))
+            for spec in runtime.containers.values():
                 await self._launch(Running(spec))
-            for name, route in data.get("routes", {}).items():
+            for name, route in runtime.routes.items():
                 await self.op_route(
-                    app=app_dir.name, name=name, listen=route["listen"], backends=route["backends"]
+                    app=app.name,
+                    name=name,
+                    listen=list(route.listen),
+                    backends=list(route.backends),
                 )
 
     # -- health -----------------------------------------------------------------------------
@@ -256,38 +245,21 @@ class Platform:
     async def op_route(
         self, app: str, name: str, listen: list[str], backends: list[str]
     ) -> dict[str, Any]:
-        key = f"{app}/{name}"
-        entry = self.routes.get(key)
-        if entry is None or entry.listen_on != listen:
-            if entry is not None:
-                for server in entry.servers:
-                    server.close()
-            entry = RouteEntry(listen, functools.partial(self.resolve, app=app))
-            for spec in listen:
-                entry.servers.append(await _listen_retry(spec, entry.route))
-            self.routes[key] = entry
-        previous = list(entry.route.backends)
-        entry.route.set_backends(backends)
+        resolve = functools.partial(self.resolve, app=app)
+        previous = await self.router.set(app, name, listen, backends, resolve)
         self._save(app)
         return {"previous": previous}
 
     async def op_unroute(self, app: str, name: str) -> dict[str, Any]:
-        entry = self.routes.pop(f"{app}/{name}", None)
-        if entry is not None:
-            for server in entry.servers:
-                server.close()
+        removed = self.router.remove(app, name)
+        if removed:
             self._save(app)
-        return {"removed": entry is not None}
+        return {"removed": removed}
 
     async def op_drain(
         self, app: str, name: str, backends: list[str], timeout: float = 10.0
     ) -> dict[str, Any]:
-        entry = self.routes.get(f"{app}/{name}")
-        deadline = time.monotonic() + timeout
-        while entry is not None and entry.route.draining(backends) and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
-        left = entry.route.draining(backends) if entry else 0
-        return {"open": left}
+        return {"open": await self.router.drain(app, name, backends, timeout)}
 
     async def op_retire(
         self, app: str, name: str, cids: list[str], backends: list[str], remove: list[str]
@@ -392,58 +364,6 @@ class Platform:
             pass  # the client went away, or the platform process is shutting down
         finally:
             writer.close()
-
-
-def _main_pid(running: Running) -> int | None:
-    """The container's supervisord: the first child of the namespace's init.
-
-    bubblewrap's init ignores SIGTERM (it is PID 1 in its namespace), so a
-    graceful stop has to reach supervisord itself.
-    """
-    if running.process is None:
-        return None
-    pid = running.child_pid or running.process.pid
-    if running.spec.backend != "bwrap":
-        return pid
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return None
-    return int(children[0]) if children else None
-
-
-def _terminate(running: Running) -> None:
-    target = _main_pid(running)
-    with contextlib.suppress(ProcessLookupError, TypeError):
-        os.kill(target, signal.SIGTERM)  # type: ignore[arg-type]
-
-
-def _ping(sock: Path) -> None:
-    from kit.sandbox.probe import programs
-
-    programs(sock)
-
-
-def _read_child_pid(fd: int) -> int | None:
-    with os.fdopen(fd, "rb") as info:
-        data = info.read()
-    try:
-        pid = json.loads(data)["child-pid"]
-    except (ValueError, KeyError):
-        return None
-    return int(pid)
-
-
-async def _listen_retry(spec: str, route: Route) -> asyncio.Server:
-    # A port just released by an earlier platform process may linger briefly.
-    for attempt in range(50):
-        try:
-            return await listen(spec, route)
-        except OSError:
-            if attempt == 49:
-                raise
-            await asyncio.sleep(0.1)
-    raise AssertionError("unreachable")
 
 
 async def serve(layout: Layout) -> None:

@@ -1,12 +1,15 @@
 """Destroying an application, or one service of it: containers, routes, builds, data."""
 
+from __future__ import annotations
+
+import dataclasses
 import shutil
 import time
 
 from kit.errors import UsageError
 from kit.sandbox.client import connect, running
-from kit.sandbox.deploy import push_lock
 from kit.sandbox.layout import Layout
+from kit.sandbox.push.lock import push_lock
 from kit.sandbox.state import load_app, save_app
 
 STOP_TIMEOUT = 20.0
@@ -35,8 +38,8 @@ def destroy_app(layout: Layout, name: str, *, stop_idle_platform: bool = True) -
 def destroy_service(layout: Layout, name: str, service: str) -> None:
     """Stop and remove one service of ``name`` (a data service loses its data)."""
     app = layout.app(name)
-    data = load_app(layout, name)
-    cids = data.get("containers", {}).pop(service, None)
+    record = load_app(layout, name)
+    cids = record.containers.get(service)
     if cids is None:
         raise UsageError(f'"{name}" has no service "{service}"')
     client = connect(layout, start=False)
@@ -50,7 +53,13 @@ def destroy_service(layout: Layout, name: str, service: str) -> None:
             for route in list(client.call("status", app=name)["routes"]):
                 if route.split(".")[0] == service:
                     client.call("unroute", app=name, name=route)
-    data.get("http_ports", {}).pop(service, None)
-    data.get("passwords", {}).pop(service, None)
-    save_app(layout, data)
+    save_app(
+        layout,
+        dataclasses.replace(
+            record,
+            containers={k: v for k, v in record.containers.items() if k != service},
+            http_ports={k: v for k, v in record.http_ports.items() if k != service},
+            passwords={k: v for k, v in record.passwords.items() if k != service},
+        ),
+    )
     shutil.rmtree(app.build_dir(service), ignore_errors=True)

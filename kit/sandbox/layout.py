@@ -53,6 +53,11 @@ class Layout(NamedTuple):
         digest = hashlib.sha256(str(self.home.resolve()).encode()).hexdigest()[:10]
         return Path(tempfile.gettempdir()) / f"dotkit-{digest}"
 
+    @property
+    def hidden(self) -> list[str]:
+        """Host folders no container may see: the sandbox's state and its sockets."""
+        return [str(self.home.resolve()), str(self.runtime)]
+
     def container_sockets(self, app: str, cid: str) -> Path:
         return self.runtime / app / "c" / cid
 
@@ -71,6 +76,11 @@ class AppLayout(NamedTuple):
     @property
     def meta(self) -> Path:
         return self.root / "app.json"
+
+    @property
+    def runtime(self) -> Path:
+        """What the platform process runs for the app (written by it alone)."""
+        return self.root / "runtime.json"
 
     @property
     def revisions(self) -> Path:

@@ -1,33 +1,43 @@
-"""Applications, deployments and connected folders, as small JSON files.
+"""Applications and their deployments, on disk.
 
-Every write goes to a temporary file that is renamed into place, so a crash
-never leaves half a file.
+The records are typed (:mod:`kit.sandbox.records`); this module reads and writes
+their files (and :func:`read_record` and :func:`write_json` serve the other state
+files: :mod:`kit.sandbox.runtime`, :mod:`kit.sandbox.folders`). Every write goes to
+a temporary file that is renamed into place, so a crash never leaves half a file,
+and state files are readable by their owner only (they hold the data services'
+passwords). Reading never writes: assigning a port or
+a deployment number is a change of the record that its caller saves.
 """
+
+from __future__ import annotations
 
 import json
 import os
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from kit.errors import UsageError
-from kit.platform.facts import CLI_VERSION, CONFIG_DIR
+from kit.sandbox.fields import StateError, parse_json
 from kit.sandbox.layout import AppLayout, Layout, check_app_name
+from kit.sandbox.records import DEPLOYMENT_ID, AppRecord, Deployment
 
-MAX_PARENTS = 256
-TCP_PORT_BASE = 42800
+T = TypeVar("T")
 
 
 def write_json(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
     tmp.replace(path)
 
 
-def read_json(path: Path) -> Any:
-    return json.loads(path.read_text())
+def read_record(path: Path, parse: Callable[[object, str, str], T], hint: str) -> T:
+    return parse(parse_json(path, hint), str(path), hint)
 
 
 def free_port() -> int:
@@ -37,35 +47,40 @@ def free_port() -> int:
         return port
 
 
-def create_app(layout: Layout, name: str) -> dict[str, Any]:
+# -- applications ---------------------------------------------------------------------------
+
+
+def app_hint(name: str) -> str:
+    return f"fix it, or start the application over with: dotkit -A {name} destroy"
+
+
+def create_app(layout: Layout, name: str, *, now: Callable[[], float] = time.time) -> AppRecord:
     check_app_name(name)
     app = layout.app(name)
     if app.meta.exists():
         raise UsageError(f'application "{name}" already exists; pick another name')
-    data = {
-        "name": name,
-        "created": time.time(),
-        "http_ports": {},
-        "tcp_ports": {},
-        "env": {},
-        "scale": {},
-        "current": None,
-        "next_deployment": 1,
-    }
-    write_json(app.meta, data)
-    return data
+    record = AppRecord(name=name, created=now())
+    save_app(layout, record)
+    return record
 
 
-def load_app(layout: Layout, name: str) -> dict[str, Any]:
-    app = layout.app(name)
-    if not app.meta.is_file():
+def require_app(layout: Layout, name: str) -> None:
+    """That ``name`` exists (without reading it: a damaged app can still be destroyed)."""
+    if not layout.app(check_app_name(name)).meta.is_file():
         raise UsageError(f'there is no application "{name}"; create it with: dotkit create {name}')
-    data: dict[str, Any] = read_json(app.meta)
-    return data
 
 
-def save_app(layout: Layout, data: dict[str, Any]) -> None:
-    write_json(layout.app(data["name"]).meta, data)
+def load_app(layout: Layout, name: str) -> AppRecord:
+    require_app(layout, name)
+    path = layout.app(name).meta
+    record = read_record(path, AppRecord.from_data, app_hint(name))
+    if record.name != name:
+        raise StateError(f'{path}: "name" should be "{name}", the folder\'s name; {app_hint(name)}')
+    return record
+
+
+def save_app(layout: Layout, record: AppRecord) -> None:
+    write_json(layout.app(record.name).meta, record.to_data())
 
 
 def list_apps(layout: Layout) -> list[str]:
@@ -74,23 +89,7 @@ def list_apps(layout: Layout) -> list[str]:
     return sorted(p.name for p in layout.apps.iterdir() if (p / "app.json").is_file())
 
 
-def http_port(layout: Layout, data: dict[str, Any], service: str) -> int:
-    ports: dict[str, int] = data["http_ports"]
-    if service not in ports:
-        ports[service] = free_port()
-        save_app(layout, data)
-    return ports[service]
-
-
-def tcp_port(layout: Layout, data: dict[str, Any], key: str) -> int:
-    ports: dict[str, int] = data["tcp_ports"]
-    if key not in ports:
-        ports[key] = TCP_PORT_BASE + len(ports)
-        save_app(layout, data)
-    return ports[key]
-
-
-# -- deployments -------------------------------------------------------------------------
+# -- deployments ----------------------------------------------------------------------------
 
 
 def deployment_path(app: AppLayout, dep_id: str) -> Path:
@@ -101,60 +100,28 @@ def deployment_log(app: AppLayout, dep_id: str) -> Path:
     return app.deployments / f"{dep_id}.log"
 
 
-def list_deployments(app: AppLayout) -> list[dict[str, Any]]:
+def load_deployment(app: AppLayout, dep_id: str) -> Deployment:
+    return read_record(deployment_path(app, dep_id), Deployment.from_data, app_hint(app.name))
+
+
+def save_deployment(app: AppLayout, record: Deployment) -> None:
+    write_json(deployment_path(app, record.id), record.to_data())
+
+
+def list_deployments(app: AppLayout) -> list[Deployment]:
     if not app.deployments.is_dir():
         return []
-    records = [read_json(p) for p in app.deployments.glob("*.json")]
-    return sorted(records, key=lambda r: r["number"])
+    ids = [p.stem for p in app.deployments.glob("*.json") if DEPLOYMENT_ID.fullmatch(p.stem)]
+    return sorted((load_deployment(app, i) for i in ids), key=lambda r: r.number)
 
 
-def find_deployment(app: AppLayout, ref: str) -> dict[str, Any]:
+def find_deployment(app: AppLayout, ref: str) -> Deployment:
     records = list_deployments(app)
     if not records:
         raise UsageError(f'application "{app.name}" has no deployments yet; run dotkit push')
     if ref == "latest":
         return records[-1]
     for record in records:
-        if ref in (record["id"], str(record["number"])):
+        if ref in (record.id, str(record.number)):
             return record
     raise UsageError(f"no deployment {ref!r}; dotkit dlist shows them")
-
-
-# -- connected folders -------------------------------------------------------------------
-
-
-def find_connected(start: Path) -> tuple[Path, dict[str, Any]] | None:
-    """The nearest ``.dotcloud/config`` at or above ``start``, as the real CLI looks."""
-    here = start.resolve()
-    for folder in [here, *here.parents][:MAX_PARENTS]:
-        config = folder / CONFIG_DIR / "config"
-        if config.is_file():
-            try:
-                return folder, read_json(config)
-            except (OSError, ValueError):
-                raise UsageError(f"{config} is not valid JSON; run dotkit connect again") from None
-    return None
-
-
-def connect_folder(folder: Path, app: str, protocol: str = "rsync") -> Path:
-    config = folder / CONFIG_DIR / "config"
-    write_json(
-        config,
-        {
-            "application": app,
-            "version": CLI_VERSION,
-            "push_protocol": protocol,
-            "push_branch": None,
-        },
-    )
-    return config
-
-
-def disconnect_folder(folder: Path) -> bool:
-    config = folder / CONFIG_DIR / "config"
-    if not config.exists():
-        return False
-    config.unlink()
-    if not any(config.parent.iterdir()):
-        config.parent.rmdir()
-    return True

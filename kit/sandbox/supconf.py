@@ -2,8 +2,16 @@
 
 The platform ran one supervisord per container that included the approot's
 ``supervisord.conf``, or programs generated from ``process``/``processes``.
+A ``process`` line is a shell command line: it runs as ``/bin/sh -lc "exec LINE"``,
+and that argv is written with :func:`shlex.join` (supervisord splits ``command``
+with :mod:`shlex`), then ``%`` doubled (supervisord expands ``%(...)s``), so the
+line reaches the shell exactly as dotcloud.yml wrote it.
 """
 
+from __future__ import annotations
+
+import re
+import shlex
 from collections.abc import Mapping
 
 from kit.platform.facts import CURRENT, SUPERVISORD_FILE
@@ -12,6 +20,20 @@ from kit.sandbox.backend import Inside
 
 def _escape(value: str) -> str:
     return value.replace("%", "%%")
+
+
+# supervisord's INI reader takes " ;" and " #" as the start of a comment, even inside
+# quotes. shlex.join puts every argument holding whitespace, ";" or "#" in single
+# quotes, so such a pair is always inside quotes, where '' (close, reopen) splits it.
+_COMMENT_START = re.compile(r"(\s)(?=[;#])")
+
+
+def program_command(line: str) -> str:
+    """The ``command =`` value that runs the shell command ``line`` (one line)."""
+    if "\n" in line or "\r" in line:
+        raise ValueError("a command must be one line")
+    quoted = shlex.join(["/bin/sh", "-lc", f"exec {line}"])
+    return _escape(_COMMENT_START.sub(r"\1''", quoted))
 
 
 def render(
@@ -48,7 +70,7 @@ def render(
     for name, command in commands.items():
         lines += [
             f"[program:{name}]",
-            f'command = /bin/sh -lc "exec {_escape(command)}"',
+            f"command = {program_command(command)}",
             f"directory = {directory or inside.home + '/current'}",
             f"stdout_logfile = {inside.logs}/{name}.log",
             f"stderr_logfile = {inside.logs}/{name}_error.log",

@@ -100,3 +100,38 @@ def test_doctor_names_the_backend(cli) -> None:
     assert "backend" in result.out
     assert "Not faithful to the platform:" in result.out
     assert "node_version is recorded but not installed" in result.out
+
+
+def test_a_damaged_app_stops_only_its_own_commands(in_folder: Path, cli) -> None:
+    from kit.paths import dotkit_home
+    from kit.sandbox.layout import Layout
+
+    cli("create", "good")
+    cli("create", "bad")
+    meta = Layout(dotkit_home()).app("bad").meta
+    meta.write_text('{"name": "bad", "created": ')  # cut short, as by a full disk
+    info = cli("-A", "bad", "info")
+    assert (info.code, info.err) == (
+        2,
+        f"dotkit: error: {meta} ends in the middle of its JSON (cut short?); fix it, or start "
+        "the application over with: dotkit -A bad destroy\n",
+    )
+    assert cli("list").out == "* bad (sandbox)\n  good (sandbox)\n"
+    assert cli("-A", "good", "info").code == 0
+    assert cli("-A", "bad", "-y", "destroy").out == 'Destroyed the application "bad".\n'
+
+
+def test_a_damaged_folder_config_can_still_be_disconnected(in_folder: Path, cli) -> None:
+    cli("create", "mine")
+    (in_folder / ".dotcloud" / "config").write_text("{nope")
+    app = cli("app")
+    assert (
+        app.code == 2
+        and "is not valid JSON at line 1, column 2; run dotkit connect again" in app.err
+    )
+    assert cli("list").out == "  mine (sandbox)\n"
+    out = cli("disconnect").out
+    assert (
+        out == f"Disconnected {in_folder} from its application (its .dotcloud/config was damaged)\n"
+    )
+    assert not (in_folder / ".dotcloud").exists()

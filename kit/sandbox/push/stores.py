@@ -1,0 +1,67 @@
+"""Step 4: data services, created on the first push and never rebuilt by later ones.
+
+A data service's container (``SERVICE.0-data``) keeps running across pushes, and
+with it its data; a push only starts it when it is not running (created the
+first time, restarted from its kept ``data/`` after that) and points the
+service's route at it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kit.platform.model import Service
+from kit.sandbox.probe import NotReady
+from kit.sandbox.push.context import Context, Plan, PushFailed
+from kit.sandbox.push.home import store_cid, store_home, write_over
+
+
+def ensure_all(ctx: Context, plan: Plan) -> dict[str, tuple[str, ...]]:
+    """Every data service running and routed; its container, by service name."""
+    return {svc.name: (ensure(ctx, plan, svc),) for svc in plan.app.data_services}
+
+
+def ensure(ctx: Context, plan: Plan, svc: Service) -> str:
+    port_name = svc.port_names[-1]
+    port = plan.tcp_ports[f"{svc.name}.{port_name}"]
+    cid = store_cid(svc)
+    platform = ctx.seams.platform
+    if cid in platform.call("status", app=ctx.app.name)["containers"]:
+        ctx.log(f"{svc.type} service kept as it is (data services are not rebuilt)", svc.name)
+    else:
+        start(ctx, plan, svc, port_name, port)
+    sockets = ctx.layout.service_sockets(ctx.app.name)
+    platform.call(
+        "route",
+        app=ctx.app.name,
+        name=f"{svc.name}.{port_name}",
+        listen=[f"unix:{sockets}/{svc.name}.{port_name}.sock"],
+        backends=[f"container:{cid}:{port}"],
+    )
+    return cid
+
+
+def start(ctx: Context, plan: Plan, svc: Service, port_name: str, port: int) -> None:
+    home = store_home(ctx, plan, svc, port_name)
+    fresh = write_over(home)
+    what = "Creating" if fresh else "Restarting"
+    ctx.log(f"{what} the {svc.type} service (its data stays across pushes)", svc.name)
+    spec = home.spec
+    reply = ctx.seams.platform.call("start", spec=spec.to_json())
+    try:
+        ctx.seams.wait_ready(
+            sockets=Path(spec.sockets),
+            pid=int(reply["child_pid"]),
+            expect_http=False,
+            tcp_ports=[port],
+            timeout=ctx.request.ready_timeout,
+            log_dir=Path(spec.home) / ".dotkit" / "log",
+            netns=ctx.netns,
+        )
+    except NotReady as exc:
+        ctx.seams.platform.call("stop", cid=spec.cid, app=ctx.app.name)
+        raise PushFailed(
+            f"the {svc.type} service {svc.name} did not start: {exc.message}"
+            + (f"\nLast log lines:\n{exc.log_tail}" if exc.log_tail else "")
+        ) from None
+    ctx.log(f"{svc.type} is ready on port {port}", svc.name)

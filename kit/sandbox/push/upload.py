@@ -1,0 +1,97 @@
+"""Step 1: the code arrives. An upload as the platform's CLI made it, or a stored revision.
+
+rsync mode sends the folder less what the ignore files it reads name
+(:data:`kit.platform.facts.UPLOAD_IGNORE_FILES`); git mode sends the last commit.
+Links that point outside the tree are left out, as ``rsync --safe-links`` did.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import NamedTuple
+
+from kit.appfs import list_app_files
+from kit.platform.facts import BUILD_FILE, UPLOAD_IGNORE_FILES
+from kit.sandbox.layout import AppLayout
+from kit.sandbox.push.context import Context, PushFailed, Request
+from kit.sandbox.seams import Clock, Runner
+
+
+class Uploaded(NamedTuple):
+    revision: str
+    root: Path
+    files: tuple[str, ...]
+
+
+def receive(ctx: Context, request: Request) -> Uploaded:
+    """The revision to deploy, logged as the platform did."""
+    if request.revision is not None:
+        root = ctx.app.revision(request.revision)
+        if not root.is_dir():
+            raise PushFailed(
+                f"there is no revision {request.revision}; dotkit revisions lists them"
+            )
+        ctx.journal.update(revision=request.revision)
+        ctx.log(f"Deploying the stored revision {request.revision}")
+        return Uploaded(request.revision, root, tuple(list_app_files(root, ignore_files=())))
+    source = request.source
+    assert source is not None, "a push has a source or a revision"
+    if not (source / BUILD_FILE).is_file():
+        raise PushFailed(f"no {BUILD_FILE} in {source}; push from the app's root folder")
+    rev, dest = upload(
+        source, ctx.app, git=request.git, runner=ctx.seams.runner, clock=ctx.seams.clock
+    )
+    dropped = drop_unsafe_links(dest)
+    files = tuple(list_app_files(dest, ignore_files=()))
+    ctx.journal.update(revision=rev)
+    ctx.log(f'Pushed {len(files)} files from "{source}" as revision {rev}')
+    if dropped:
+        ctx.log(
+            f"Left out {len(dropped)} link(s) pointing outside the app, as the "
+            f"platform's uploader did: {', '.join(dropped[:5])}"
+        )
+    return Uploaded(rev, dest, files)
+
+
+def upload(
+    source: Path, app: AppLayout, *, git: bool, runner: Runner, clock: Clock
+) -> tuple[str, Path]:
+    """Copy the app as the platform's uploader would; the revision's name and folder."""
+    if git:
+        head = runner.run(["git", "-C", str(source), "rev-parse", "--short=7", "HEAD"]).stdout
+        rev = f"git-{head.strip()}"
+        dest = app.revision(rev)
+        if dest.exists():
+            shutil.rmtree(dest)
+        dest.mkdir(parents=True)
+        tar = dest / ".upload.tar"
+        runner.run(["git", "-C", str(source), "archive", "--format=tar", "-o", str(tar), "HEAD"])
+        runner.run(["tar", "-xf", str(tar), "-C", str(dest)])
+        tar.unlink()
+        return rev, dest
+    rev = f"rsync-{int(clock.time() * 1000)}"
+    dest = app.revision(rev)
+    dest.mkdir(parents=True)
+    for rel in list_app_files(source, ignore_files=UPLOAD_IGNORE_FILES):
+        src, target = source / rel, dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_symlink():
+            target.symlink_to(src.readlink())
+        else:
+            shutil.copy2(src, target)
+    return rev, dest
+
+
+def drop_unsafe_links(root: Path) -> list[str]:
+    """Remove links that are absolute or climb out of the tree; the names removed."""
+    dropped = []
+    for path in sorted(root.rglob("*")):
+        if not path.is_symlink():
+            continue
+        target = path.readlink()
+        inside = (path.parent / target).resolve().is_relative_to(root.resolve())
+        if target.is_absolute() or not inside:
+            path.unlink()
+            dropped.append(path.relative_to(root).as_posix())
+    return dropped
