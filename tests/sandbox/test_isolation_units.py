@@ -274,3 +274,19 @@ def test_giving_a_home_never_follows_a_planted_link(tmp_path: Path) -> None:
     assert (home / "link").lstat().st_uid == 4242
     assert (home / "code" / "app.js").stat().st_uid == 4242
     assert (home / ".dotkit").stat().st_uid == 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown needs root")
+def test_new_code_in_a_home_the_container_owns_is_given_too(tmp_path: Path) -> None:
+    # A build restored from its snapshot: the home is already the container's, the
+    # code the platform just copied in is root's, node_modules inside is the build's.
+    home = tmp_path / "work"
+    (home / "code" / "www" / "node_modules").mkdir(parents=True)
+    give(home, 4242, 4242)
+    (home / "code").rename(home / "old")
+    (home / "code" / "www").mkdir(parents=True)
+    (home / "old" / "www" / "node_modules").rename(home / "code" / "www" / "node_modules")
+    (home / "code" / "www" / "server.js").write_text("x")
+    give(home, 4242, 4242)
+    assert (home / "code").stat().st_uid == 4242
+    assert (home / "code" / "www" / "server.js").stat().st_uid == 4242

@@ -64,17 +64,23 @@ def _check(result: int, what: str) -> None:
 def give(path: Path, uid: int, gid: int, skip: frozenset[str] = frozenset()) -> None:
     """chown ``path`` and what it holds to uid:gid, never through a link.
 
-    Folders already owned by ``uid`` are not entered: whatever is inside them
-    was made by the container itself (what the platform writes as root is new,
-    so its folder is root's and is walked).
+    Folders below ``path`` already owned by ``uid`` are not entered: whatever is
+    inside them was made by the container itself (what the platform writes as
+    root is new, so its folder is root's and is walked). ``path`` itself is
+    always entered: the platform adds to a home the container already owns (a
+    build restored from its snapshot gets new code beside its node_modules).
     """
+    _give(path, uid, gid, skip, top=True)
+
+
+def _give(path: Path, uid: int, gid: int, skip: frozenset[str], *, top: bool) -> None:
     try:
         st = path.lstat()
     except FileNotFoundError:
         return
     if st.st_uid != uid or st.st_gid != gid:
         os.chown(path, uid, gid, follow_symlinks=False)
-    elif path.is_dir() and not path.is_symlink():
+    elif not top and path.is_dir() and not path.is_symlink():
         return
     if not path.is_dir() or path.is_symlink():
         return
@@ -83,7 +89,7 @@ def give(path: Path, uid: int, gid: int, skip: frozenset[str] = frozenset()) -> 
             if entry.name in skip:
                 continue
             if entry.is_dir(follow_symlinks=False):
-                give(Path(entry.path), uid, gid)
+                _give(Path(entry.path), uid, gid, frozenset(), top=False)
             else:
                 st = entry.stat(follow_symlinks=False)
                 if st.st_uid != uid or st.st_gid != gid:
