@@ -125,6 +125,7 @@ def platform_image(node_mode: str, spec: RootfsSpec | None = None) -> PlatformIm
         node_mode.encode(),
         json.dumps(nodebuild.BRANCH_BUILDS, sort_keys=True).encode(),
         Path(__file__).with_name("start.py").read_bytes(),
+        Path(__file__).read_bytes(),  # how the overlay is laid out
         json.dumps(platform_facts(), sort_keys=True).encode(),
         _file_hash(binary),
         (npm / "package.json").read_bytes(),
@@ -142,6 +143,22 @@ def _root_owned(info: tarfile.TarInfo) -> tarfile.TarInfo:
     return info
 
 
+def _add_dirs(tar: tarfile.TarFile, *paths: str) -> None:
+    """Folders the overlay adds to, as root-owned 0755 entries (an implied folder of a
+    tar member would be made 0600 by the engine, and unreadable to the dotcloud user)."""
+    seen: set[str] = set()
+    for path in paths:
+        parts = path.strip("/").split("/")
+        for end in range(1, len(parts) + 1):
+            name = "/".join(parts[:end])
+            if name in seen:
+                continue
+            seen.add(name)
+            info = _root_owned(tarfile.TarInfo(name))
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(info)
+
+
 def _add_bytes(tar: tarfile.TarFile, path: str, data: bytes, mode: int) -> None:
     info = _root_owned(tarfile.TarInfo(path.lstrip("/")))
     info.size, info.mode = len(data), mode
@@ -150,17 +167,42 @@ def _add_bytes(tar: tarfile.TarFile, path: str, data: bytes, mode: int) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
+def _norm(name: str) -> str:
+    return name.removeprefix("./").strip("/")
+
+
 def _write_tar(rootfs: Path, dest: Path, overlay: Callable[[tarfile.TarFile], None]) -> None:
-    with tarfile.open(rootfs) as src, tarfile.open(dest, "w") as out:
-        for member in src:
-            out.addfile(member, src.extractfile(member) if member.isfile() else None)
-        overlay(out)
+    """``rootfs`` with ``overlay``'s entries on top: each path once (the engine refuses
+    duplicates), the overlay's version winning."""
+    staged = dest.with_name(dest.name + ".overlay")
+    try:
+        with tarfile.open(staged, "w") as top:
+            overlay(top)
+        with (
+            tarfile.open(staged) as top,
+            tarfile.open(rootfs) as src,
+            tarfile.open(dest, "w") as out,
+        ):
+            mine = {_norm(m.name) for m in top.getmembers()}
+            for member in src:
+                if _norm(member.name) not in mine:
+                    out.addfile(member, src.extractfile(member) if member.isfile() else None)
+            written: set[str] = set()
+            for member in top:
+                if _norm(member.name) not in written:
+                    written.add(_norm(member.name))
+                    out.addfile(member, top.extractfile(member) if member.isfile() else None)
+    finally:
+        staged.unlink(missing_ok=True)
 
 
 def _runtime_overlay(
     node_mode: str, node_dirs: dict[str, Path]
 ) -> Callable[[tarfile.TarFile], None]:
     def overlay(tar: tarfile.TarFile) -> None:
+        bins = [f"{NODE_ROOT}/{b}/bin" for b in branches_for(node_mode)]
+        folders = [*(bins if node_mode == "host" else [NODE_ROOT]), str(Path(CA_BUNDLE).parent)]
+        _add_dirs(tar, "/opt/dotkit", *folders)
         tar.add(str(Path(__file__).with_name("start.py")), START.lstrip("/"), filter=_root_owned)
         facts = json.dumps(platform_facts(), indent=2).encode()
         _add_bytes(tar, "/opt/dotkit/platform.json", facts, 0o644)
@@ -181,6 +223,7 @@ def _build_overlay(runtime: Callable[[tarfile.TarFile], None]) -> Callable[[tarf
         runtime(tar)
         binary, npm = host_node()
         base = BUILD_NODE.lstrip("/")
+        _add_dirs(tar, f"{BUILD_NODE}/bin", f"{BUILD_NODE}/etc", f"{BUILD_NODE}/lib/node_modules")
         tar.add(str(binary), f"{base}/bin/node", filter=_root_owned)
         tar.add(str(npm), f"{base}/lib/node_modules/npm", filter=_root_owned)
         link = _root_owned(tarfile.TarInfo(f"{base}/bin/npm"))

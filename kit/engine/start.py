@@ -94,6 +94,11 @@ def drop_privileges(facts: Mapping[str, Any]) -> None:
     if os.geteuid() != 0:
         return
     user = pwd.getpwnam(facts["user"])
+    for fd in (1, 2):  # so supervisord can reopen /dev/stdout for its own log
+        try:
+            os.fchown(fd, user.pw_uid, user.pw_gid)
+        except OSError:
+            pass
     os.setgroups([])
     os.setgid(user.pw_gid)
     os.setuid(user.pw_uid)
@@ -225,7 +230,7 @@ def run_router(facts: Mapping[str, Any]) -> int:
     conf = Path(facts["home"]) / ".dotkit" / "haproxy.cfg"
     conf.parent.mkdir(exist_ok=True)
     conf.write_text(haproxy_conf(routes), encoding="utf-8")
-    os.execv("/usr/sbin/haproxy", ["haproxy", "-W", "-db", "-f", str(conf)])
+    os.execv("/usr/sbin/haproxy", ["haproxy", "-db", "-f", str(conf)])
     return 0  # not reached
 
 

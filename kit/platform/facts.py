@@ -21,7 +21,7 @@ DATA: Final = f"{HOME}/data"  # the one folder kept across pushes
 ENVIRONMENT_JSON: Final = f"{HOME}/environment.json"
 ENVIRONMENT_YML: Final = f"{HOME}/environment.yml"
 USER: Final = "dotcloud"
-# supervisord's control socket and log folder in a container (afoong/node-on-dotcloud; DOCS09 daemons.rst)
+# supervisord's socket and log folder (afoong/node-on-dotcloud; DOCS09 daemons.rst)
 SUPERVISOR_SOCKET: Final = "/var/dotcloud/supervisor.sock"
 SUPERVISOR_LOG_DIR: Final = "/var/log/supervisor"
 
