@@ -58,6 +58,13 @@ def secret_files(plan: Plan) -> dict[str, Any]:
     return {name: {"file": f"./{SECRETS_FOLDER}/{name}"} for name in plan.secrets}
 
 
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # no &anchors: the files are read by people and by other tools
+
+
 def dump(document: dict[str, Any], header: str) -> bytes:
-    body = yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=1000)
+    body = yaml.dump(
+        document, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1000
+    )
     return (header + body).encode()
