@@ -17,6 +17,7 @@ paths come from ``/opt/dotkit/platform.json``, which the image build writes from
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -95,10 +96,8 @@ def drop_privileges(facts: Mapping[str, Any]) -> None:
         return
     user = pwd.getpwnam(facts["user"])
     for fd in (1, 2):  # so supervisord can reopen /dev/stdout for its own log
-        try:
+        with contextlib.suppress(OSError):
             os.fchown(fd, user.pw_uid, user.pw_gid)
-        except OSError:
-            pass
     os.setgroups([])
     os.setgid(user.pw_gid)
     os.setuid(user.pw_uid)

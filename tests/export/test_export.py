@@ -17,7 +17,6 @@ from kit.errors import UsageError
 from kit.export.app import Export, export_app, secret_files
 from kit.export.environ import environment, k8s_name
 from kit.export.plan import Image, Options, app_name, make_plan
-from kit.platform.facts import UPLOAD_IGNORE_FILES
 from kit.platform.model import Service
 from kit.verify.buildfile import check_build_file
 
