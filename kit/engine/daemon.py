@@ -153,3 +153,19 @@ def _alive(pid: int) -> bool:
     except ChildProcessError:  # not our child: ask the kernel
         return Path(f"/proc/{pid}").exists()
     return waited == 0
+
+
+def init_swarm(daemon: Daemon) -> None:
+    """Make the engine a one-node Swarm on the loopback address.
+
+    Swarm's gateway bridge is made first under a name of this daemon's own, so
+    two private daemons on one machine never share ``docker_gwbridge``.
+    """
+    bridge = f"dkgw{daemon.pid % 100000}"
+    docker(
+        daemon.engine, "network", "create",
+        "-o", f"com.docker.network.bridge.name={bridge}",
+        "-o", "com.docker.network.bridge.enable_icc=false",
+        "docker_gwbridge",
+    )  # fmt: skip
+    docker(daemon.engine, "swarm", "init", "--advertise-addr", "127.0.0.1", timeout=120)

@@ -137,6 +137,8 @@ def build(spec: Mapping[str, Any], facts: Mapping[str, Any]) -> int:
         if code != 0:
             print(f"[{spec['service']}] {name} failed with exit code {code}", flush=True)
             return 1
+    with (home / ".profile").open("a", encoding="utf-8") as profile:  # `sh -l`, as `dotcloud run`
+        profile.write(f'PATH="{spec["node_bin"]}:$PATH"\n')
     own = home / ".dotkit"
     own.mkdir(exist_ok=True)
     (own / "service.json").write_text(json.dumps(spec["run"], indent=2) + "\n", encoding="utf-8")
