@@ -14,6 +14,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -168,4 +169,18 @@ def init_swarm(daemon: Daemon) -> None:
         "-o", "com.docker.network.bridge.enable_icc=false",
         "docker_gwbridge",
     )  # fmt: skip
-    docker(daemon.engine, "swarm", "init", "--advertise-addr", "127.0.0.1", timeout=120)
+    # Ports of their own too: another Swarm on this machine may hold 2377 and 4789.
+    manager, data = _free_port(socket.SOCK_STREAM), _free_port(socket.SOCK_DGRAM)
+    docker(
+        daemon.engine, "swarm", "init",
+        "--advertise-addr", f"127.0.0.1:{manager}", "--listen-addr", f"127.0.0.1:{manager}",
+        "--data-path-port", str(data),
+        timeout=120,
+    )  # fmt: skip
+
+
+def _free_port(kind: int) -> int:
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
