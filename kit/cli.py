@@ -47,6 +47,8 @@ _COMMANDS = {
     "destroy": "kit.commands.apps:destroy_command",
     "doctor": "kit.commands.doctor:doctor_command",
     "repro": "kit.commands.repro:repro_command",
+    "export": "kit.commands.export:export_command",
+    "image": "kit.commands.image:image_group",
 }
 
 

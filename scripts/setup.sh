@@ -57,6 +57,19 @@ if [ -n "$missing" ]; then
   fi
 fi
 
+# Docker for `dotkit export` and its tests (issue 17): Debian's daemon and Compose,
+# and debootstrap to build the platform image. Installed where this machine allows it.
+docker_missing=""
+command -v dockerd >/dev/null 2>&1 || docker_missing="$docker_missing docker.io"
+command -v docker-compose >/dev/null 2>&1 || docker_missing="$docker_missing docker-compose"
+command -v debootstrap >/dev/null 2>&1 || docker_missing="$docker_missing debootstrap"
+if [ -n "$docker_missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  say "installing Debian packages:$docker_missing"
+  { apt-get install -y -q $docker_missing || { apt-get update -q && apt-get install -y -q $docker_missing; }; } \
+    >/tmp/dotkit-apt-docker.log 2>&1 \
+    || echo "setup: warning: could not install$docker_missing (see /tmp/dotkit-apt-docker.log); the Docker tests will be skipped" >&2
+fi
+
 # The docs site's own needs (a browser for its tests), when that script exists.
 if [ -x scripts/setup-docs.sh ]; then
   scripts/setup-docs.sh

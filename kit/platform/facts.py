@@ -21,10 +21,14 @@ DATA: Final = f"{HOME}/data"  # the one folder kept across pushes
 ENVIRONMENT_JSON: Final = f"{HOME}/environment.json"
 ENVIRONMENT_YML: Final = f"{HOME}/environment.yml"
 USER: Final = "dotcloud"
+# supervisord's socket and log folder (afoong/node-on-dotcloud; DOCS09 daemons.rst)
+SUPERVISOR_SOCKET: Final = "/var/dotcloud/supervisor.sock"
+SUPERVISOR_LOG_DIR: Final = "/var/log/supervisor"
 
 # -- ports ------------------------------------------------------------------------------
 HTTP_PORT: Final = 8080  # where the router sends a service's web traffic
 PORT_KINDS: Final = ("http", "tcp", "udp")
+FIRST_CUSTOM_PORT: Final = 42800  # where declared ports' local numbers start (SANDBOX)
 
 # -- service types ----------------------------------------------------------------------
 CODE_TYPES: Final = frozenset(

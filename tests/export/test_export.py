@@ -1,0 +1,178 @@
+"""The export's pure core: plan, environment, the three renderers, golden files, secrets."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from kit.appfs import list_app_files
+from kit.commands._export_run import app_files
+from kit.errors import UsageError
+from kit.export.app import Export, export_app, secret_files
+from kit.export.environ import environment, k8s_name
+from kit.export.plan import Image, Options, app_name, make_plan
+from kit.platform.model import Service
+from kit.verify.buildfile import check_build_file
+
+REPO = Path(__file__).resolve().parents[2]
+COUNTER = REPO / "sample_apps" / "redis-counter"
+GOLDEN = Path(__file__).resolve().parent / "golden" / "redis-counter"
+IMAGE = Image("dotkit/platform:test", "dotkit/platform-build:test", ("v0.8.x",))
+PASSWORD = "s3cret-Pa55word-never-in-files"
+
+
+def services_of(root: Path) -> tuple[Service, ...]:
+    services, findings = check_build_file(root, list_app_files(root))
+    assert not [f for f in findings if f.severity == "error"]
+    return services
+
+
+def export(target: str, root: Path = COUNTER, **more: Any) -> Export:
+    options = Options(app="counter", target=target, image=IMAGE, **more)
+    return export_app(
+        services_of(root),
+        app_files(root),
+        options,
+        known_secrets={},
+        new_secret=lambda: PASSWORD,
+    )
+
+
+def engine_files(result: Export) -> dict[str, Any]:
+    """The engine's files of an export, loaded (every YAML document of each)."""
+    wanted = ("compose.yaml", "stack.yml", "kustomization.yaml", "kubernetes/")
+    return {
+        f.path: list(yaml.safe_load_all(f.content))
+        for f in result.files
+        if f.path.startswith(wanted)
+    }
+
+
+@pytest.mark.parametrize("target", ["compose", "swarm", "kubernetes"])
+def test_golden(target: str) -> None:
+    found = engine_files(export(target))
+    golden = GOLDEN / target
+    if os.environ.get("DOTKIT_UPDATE_GOLDEN"):
+        for path, docs in found.items():
+            (golden / path).parent.mkdir(parents=True, exist_ok=True)
+            (golden / path).write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    expected = {
+        str(p.relative_to(golden)): list(yaml.safe_load_all(p.read_text()))
+        for p in sorted(golden.rglob("*.y*ml"))
+    }
+    assert found == expected
+
+
+@pytest.mark.parametrize("target", ["compose", "swarm", "kubernetes"])
+def test_generated_passwords_are_never_in_the_files(target: str) -> None:
+    result = export(target)
+    assert result.secrets == {"db_password": PASSWORD}
+    assert not [f.path for f in result.files if PASSWORD.encode() in f.content]
+    (secret,) = secret_files(result)
+    assert secret.path == "secrets/db_password" and secret.mode == 0o600
+
+
+def test_a_known_password_is_kept() -> None:
+    options = Options(app="counter", target="compose", image=IMAGE)
+    result = export_app(
+        services_of(COUNTER),
+        app_files(COUNTER),
+        options,
+        known_secrets={"db_password": "old"},
+        new_secret=lambda: "new",
+    )
+    assert result.secrets == {"db_password": "old"}
+
+
+def test_kubernetes_manifests_pass_the_schemas() -> None:
+    for path, docs in engine_files(export("kubernetes")).items():
+        if not path.startswith("kubernetes/"):
+            continue
+        for doc in docs:
+            kubernetes_validate.validate(doc, kubernetes_validate.latest_version(), strict=True)
+
+
+def test_a_broken_manifest_fails_the_schemas() -> None:
+    # The check above can fail: a StatefulSet without its selector is refused.
+    docs = engine_files(export("kubernetes"))["kubernetes/www.yaml"]
+    del docs[0]["spec"]["selector"]
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(docs[0], kubernetes_validate.latest_version(), strict=True)
+
+
+def test_the_environment_has_the_platforms_keys() -> None:
+    plan = make_plan(services_of(COUNTER), Options("counter", "swarm", IMAGE))
+    www = plan.code[0].service
+    plain, secret = environment(plan, www)
+    assert plain["DOTCLOUD_PROJECT"] == "counter"
+    assert plain["DOTCLOUD_ENVIRONMENT"] == "default"
+    assert plain["DOTCLOUD_SERVICE_NAME"] == "www"
+    assert plain["DOTCLOUD_DB_REDIS_HOST"] == "db"
+    assert plain["DOTCLOUD_DB_REDIS_PORT"] == "6379"
+    assert plain["DOTCLOUD_DB_REDIS_LOGIN"] == "root"
+    assert plain["DOTCLOUD_WWW_HTTP_URL"] == "http://www:8080/"
+    assert secret["DOTCLOUD_DB_REDIS_URL"].format == "redis://root:{secret}@db:6379"
+    assert secret["DOTCLOUD_DB_REDIS_PASSWORD"].secret == "db_password"
+
+
+def test_tcp_ports_are_bound_and_published(tmp_path: Path) -> None:
+    (tmp_path / "chat").mkdir()
+    (tmp_path / "chat" / "supervisord.conf").write_text("[program:x]\ncommand = node s.js\n")
+    (tmp_path / "dotcloud.yml").write_text(
+        "chat:\n  type: nodejs\n  approot: chat\n  instances: 2\n  ports:\n    server: tcp\n"
+    )
+    result = export("compose", tmp_path, port_base=9000)
+    compose = engine_files(result)["compose.yaml"][0]
+    assert compose["services"]["chat"]["environment"]["PORT_SERVER"] == "42800"
+    assert compose["services"]["chat"]["deploy"] == {"replicas": 2}
+    assert compose["services"]["router"]["ports"] == ["9000:8000", "9001:8001"]
+    routes = json.loads(compose["services"]["router"]["environment"]["DOTKIT_ROUTES"])
+    assert [(r["port"], r["mode"]) for r in routes] == [(8080, "http"), (42800, "tcp")]
+    rows = {r.item: r.outcome for r in result.report}
+    assert rows["chat: port server"] == "changed"
+    assert rows["chat: instance number"] == "changed"
+
+
+def test_data_services_it_cannot_run_are_reported(tmp_path: Path) -> None:
+    (tmp_path / "dotcloud.yml").write_text("db:\n  type: mongodb\nsql:\n  type: postgresql\n")
+    with pytest.raises(UsageError, match="no service the export can run"):
+        export("compose", tmp_path)
+    (tmp_path / "www").mkdir()
+    (tmp_path / "www" / "supervisord.conf").write_text("[program:x]\ncommand = node s.js\n")
+    (tmp_path / "dotcloud.yml").write_text(
+        "www:\n  type: nodejs\n  approot: www\ndb:\n  type: mongodb\n"
+    )
+    rows = {r.item: r for r in export("swarm", tmp_path).report}
+    assert rows["db: mongodb"].outcome == "no equivalent"
+    assert "not packaged by Debian" in rows["db: mongodb"].detail
+
+
+def test_names_every_engine_accepts() -> None:
+    assert app_name("My_App 2") == "my-app-2"
+    with pytest.raises(UsageError, match="starts with a letter"):
+        app_name("2fast")
+    assert k8s_name("my_www") == "my-www"
+    assert k8s_name("_1x") == "s-1x"
+
+
+def test_a_router_service_in_the_app_keeps_its_name(tmp_path: Path) -> None:
+    (tmp_path / "router").mkdir()
+    (tmp_path / "router" / "supervisord.conf").write_text("[program:x]\ncommand = node s.js\n")
+    (tmp_path / "dotcloud.yml").write_text("router:\n  type: nodejs\n  approot: router\n")
+    compose = engine_files(export("compose", tmp_path))["compose.yaml"][0]
+    assert set(compose["services"]) == {"router", "dotkit_router"}
+
+
+def test_the_build_context_lets_only_the_code_in() -> None:
+    files = {f.path: f for f in export("compose").files}
+    assert files[".dockerignore"].content == b"*\n!app\n"
+    assert "app/www/server.js" in files
+    dockerfile = files["build/www/Dockerfile"].content.decode()
+    assert dockerfile.splitlines()[2] == "FROM dotkit/platform-build:test AS build"
+    assert "FROM dotkit/platform:test" in dockerfile
