@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -179,8 +180,20 @@ def init_swarm(daemon: Daemon) -> None:
     )  # fmt: skip
 
 
+# Swarm takes its data-path (VXLAN) port only from the registered range, below the
+# kernel's ephemeral ports: look for a free one there.
+_SWARM_PORTS = range(40000, 49151)
+
+
 def _free_port(kind: int) -> int:
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A port free on the loopback address, in the range Swarm accepts."""
+    start = secrets.randbelow(len(_SWARM_PORTS))
+    for offset in range(len(_SWARM_PORTS)):
+        port = _SWARM_PORTS[(start + offset) % len(_SWARM_PORTS)]
+        with socket.socket(socket.AF_INET, kind) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise OperationFailed("no free port between 40000 and 49151 for the Swarm")
