@@ -234,7 +234,7 @@ VOLATILE = {
     "an rsync revision": r"rsync-\d",
     "a git revision": r"git-[0-9a-f]{7}",
     "a duration": r"\b\d+\.\d+ ?s\b|\b\d+ ?ms\b",
-    "a count of requests": r"\b[1-9]\d* requests\b",
+    "a count of requests": r"\b[1-9]\d*( failed)? requests\b",
 }
 
 
@@ -258,6 +258,7 @@ def test_the_sanitizer_masks_each_kind_of_value() -> None:
         "revision rsync-1796289257947 in /tmp/dotkit-nb-push-ab_1/work, /tmp/dotkit-0123456789\n"
         "PORT_SERVER = 42801, DOTCLOUD_CHAT_SERVER_PORT: 42801, assigned port 42801\n"
         "failed: 0 requests; answered: 412 requests in 2.84 s; listening on 8080\n"
+        "router: 0 failed requests while switching; router: 19 failed requests\n"
     )
     assert sanitize(text) == (
         "---> Pushed 13 files as revision git-<sha>\n"
@@ -266,4 +267,5 @@ def test_the_sanitizer_masks_each_kind_of_value() -> None:
         "revision rsync-<ms> in <tmp>/work, <run>\n"
         "PORT_SERVER = <port>, DOTCLOUD_CHAT_SERVER_PORT: <port>, assigned port <port>\n"
         "failed: 0 requests; answered: <n> requests in <time>; listening on 8080\n"
+        "router: 0 failed requests while switching; router: <n> failed requests\n"
     )

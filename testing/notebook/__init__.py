@@ -38,7 +38,7 @@ from .load import Load, Request
 from .pictures import plot_load, stack_diagram, stack_figure
 from .reports import Findings, Migration, Terms
 from .run import Reply, Run, Terminal
-from .sandbox import SAMPLES, App, Sandbox
+from .sandbox import SAMPLES, App, Program, Sandbox
 from .tables import Link, Picture, Table, guide_link, rule_link
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "Load",
     "Migration",
     "Picture",
+    "Program",
     "Reply",
     "Request",
     "Run",

@@ -77,8 +77,9 @@ class Deployment(Shown):
         raise KeyError(name)
 
     def lines(self, *needles: str) -> list[str]:
-        """The lines of the push's output that contain any of ``needles``, as printed."""
-        text = self.output or self.log
+        """The lines of the deployment's log (``dotkit dlogs``) that contain any of
+        ``needles``, as printed, clock included."""
+        text = self.log or self.output
         return [line for line in text.splitlines() if any(n in line for n in needles)]
 
     def show(self, *needles: str) -> None:

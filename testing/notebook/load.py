@@ -85,6 +85,7 @@ class Load:
         pause: float = 0.02,
         recycle: int = 20,
         timeout: float = 3.0,
+        tail: float = 0.5,
         label: Callable[[bytes], str] = process_label,
     ) -> None:
         parts = urlsplit(url)
@@ -92,7 +93,7 @@ class Load:
         self.path = parts.path or "/"
         self.clients = {"keep-alive": keep_alive, "new connection": new_connections, "slow": slow}
         self.slow_seconds, self.pause, self.recycle = slow_seconds, pause, recycle
-        self.timeout, self.label = timeout, label
+        self.timeout, self.tail, self.label = timeout, tail, label
         self.requests: list[Request] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -161,11 +162,12 @@ class Load:
             start = time.time()
             try:
                 with socket.create_connection((self.host, self.port), self.timeout) as sock:
-                    sock.sendall(f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\n".encode())
+                    # HTTP/1.0: the answer comes whole, not in chunks, and ends the connection.
+                    sock.sendall(f"GET {self.path} HTTP/1.0\r\nHost: {self.host}\r\n".encode())
                     for _ in range(steps):
                         time.sleep(self.slow_seconds / steps)
                         sock.sendall(b"X-Slow-Client: yes\r\n")
-                    sock.sendall(b"Connection: close\r\n\r\n")
+                    sock.sendall(b"\r\n")
                     chunks = []
                     while chunk := sock.recv(65536):
                         chunks.append(chunk)
@@ -181,7 +183,7 @@ class Load:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        time.sleep(0.5)  # and after
+        time.sleep(self.tail)  # and after
         self._stop.set()
         for thread in self._threads:
             thread.join()
@@ -229,11 +231,16 @@ class Load:
 
     def longest_gap(self) -> float:
         """The longest time, inside the load, without a successful answer arriving."""
-        ends = sorted(r.end for r in self.requests if r.ok)
+        start, end = self.gap()
+        return end - start
+
+    def gap(self) -> tuple[float, float]:
+        """Where that longest time without a successful answer was (wall clock)."""
         if not self.requests:
-            return 0.0
+            return (0.0, 0.0)
+        ends = sorted(r.end for r in self.requests if r.ok)
         marks = [min(r.start for r in self.requests), *ends, max(r.end for r in self.requests)]
-        return max((b - a for a, b in itertools.pairwise(marks)), default=0.0)
+        return max(itertools.pairwise(marks), key=lambda pair: pair[1] - pair[0])
 
     def summary(self, push: Deployment) -> str:
         """What the load saw during ``push``, in sentences with the measured values."""

@@ -74,10 +74,17 @@ def plot_load(load: Load, push: Deployment, title: str) -> Picture:
     for r in load.across_switch():  # a bar from when it was sent to when it was answered
         ax.plot([r.start - t0, r.end - t0], [r.seconds * 1000] * 2, color=OLD, linewidth=2)
     failed = load.failed
+    for r in failed:  # a cross when it was sent, a line for as long as it waited
+        ax.plot([r.start - t0, r.end - t0], [top * 0.8] * 2, color=FAILED, linewidth=0.8, alpha=0.5)
     if failed:
         ax.scatter(
             [r.start - t0 for r in failed], [top * 0.8] * len(failed), marker="x", s=22,
             color=FAILED, label=f"no answer ({len(failed)})", zorder=4,
+        )  # fmt: skip
+        start, end = load.gap()
+        ax.axvspan(
+            start - t0, end - t0, color=FAILED, alpha=0.08,
+            label=f"no answer arrived for {end - start:.1f} s",
         )  # fmt: skip
     _marks(ax, push, load)
     ax.set_yscale("log")
@@ -101,16 +108,16 @@ def _box(
     ax.text(x + w / 2, y + h - 0.12, text, ha="center", va="top", fontsize=size)
 
 
-def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float], text: str = "") -> None:
-    ax.annotate(
-        "",
-        xy=end,
-        xytext=start,
-        arrowprops={"arrowstyle": "->", "color": "#333333", "linewidth": 1.2},
-    )
+def _arrow(
+    ax: Axes, start: tuple[float, float], end: tuple[float, float], text: str = "", **place: object
+) -> None:
+    style = {"arrowstyle": "->", "color": "#333333", "linewidth": 1.2}
+    ax.annotate("", xy=end, xytext=start, arrowprops=style)
     if text:
-        ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + 0.12, text,
-                ha="center", va="bottom", fontsize=7.5, color="#333333")  # fmt: skip
+        x, y = place.get("at", ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + 0.1))  # type: ignore[misc]
+        ax.text(
+            x, y, text, ha=place.get("ha", "center"), va="bottom", fontsize=7.5, color="#333333"
+        )
 
 
 def _container(ax: Axes, x: float, y: float, name: str) -> None:
@@ -140,13 +147,29 @@ def stack_figure() -> Figure:
     _box(ax, 2.5, 1.7, 1.7, 1.6, "router\none URL\nper service", "#eeeeee")
     _container(ax, 4.8, 2.55, "gear1.0")
     _container(ax, 4.8, 0.6, "gear2.0")
-    _box(ax, 8.1, 1.3, 2.3, 1.3, "data service db.0\nredis-server\n(kept across pushes)", "#efe3f7")
+    store = "\n".join(
+        [
+            "data service db.0",
+            "redis-server,",
+            "kept across pushes;",
+            "at the host and port",
+            "in environment.json",
+        ]
+    )
+    _box(ax, 8.0, 1.0, 2.5, 1.7, store, "#efe3f7", size=8)
     _arrow(ax, (2.5, 5.2), (3.3, 5.2), "upload")
-    _arrow(ax, (6.1, 4.5), (6.1, 4.12), "snapshot unpacked into each new container")
+    _arrow(
+        ax,
+        (6.1, 4.5),
+        (6.1, 4.12),
+        "snapshot, unpacked into\nevery new container",
+        at=(6.25, 4.16),
+        ha="left",
+    )
     _arrow(ax, (2.0, 2.5), (2.5, 2.5))
     _arrow(ax, (4.2, 2.8), (4.8, 3.3))
     _arrow(ax, (4.2, 2.2), (4.8, 1.4))
-    _arrow(ax, (7.4, 1.5), (8.1, 1.8), "host, port from\nenvironment.json")
+    _arrow(ax, (7.4, 1.4), (8.0, 1.7))
     return figure
 
 

@@ -21,6 +21,7 @@ import urllib.request
 import weakref
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from . import cleanup
 from .deployments import Deployment, records
@@ -139,17 +140,36 @@ class Sandbox:
         )
 
 
+class Program(NamedTuple):
+    """A program under supervisord: its state, process id and seconds up (when running)."""
+
+    state: str
+    pid: int | None
+    uptime: int | None
+
+
 class App:
-    """An application of a :class:`Sandbox`, and the folder connected to it."""
+    """An application of a :class:`Sandbox`, and a folder to run its commands in.
+
+    When the folder is not connected to the application (``.dotcloud/config``
+    names another one, or none), every command names it with ``-A NAME``, as
+    support does with a ticket's reproduction.
+    """
 
     def __init__(self, box: Sandbox, name: str, folder: Path) -> None:
         self.box, self.name, self.folder = box, name, folder
+        config = folder / ".dotcloud" / "config"
+        try:
+            connected = json.loads(config.read_text(encoding="utf-8")).get("application")
+        except (OSError, ValueError, AttributeError):
+            connected = None
+        self.flags: tuple[str, ...] = () if connected == name else ("-A", name)
 
     def __repr__(self) -> str:
         return f"<App {self.name}>"
 
     def dotkit(self, *args: str | Path, timeout: float = COMMAND_TIMEOUT) -> Run:
-        return self.box.dotkit(*args, cwd=self.folder, timeout=timeout)
+        return self.box.dotkit(*self.flags, *args, cwd=self.folder, timeout=timeout)
 
     def deployments(self) -> list[Deployment]:
         """Every deployment of the app, oldest first, from the sandbox's records."""
@@ -223,14 +243,18 @@ class App:
         info = self.dotkit("info", service).out
         return [line.split()[2] for line in info.splitlines() if line.startswith("--- instance ")]
 
-    def program(self, service: str, program: str = "node") -> tuple[str, int | None]:
-        """The state and process id of a supervisord program in ``service`` (instance 0)."""
+    def program(self, service: str, program: str = "node") -> Program:
+        """How a supervisord program of ``service`` (instance 0) is doing (``dotkit status``)."""
         for line in self.dotkit("status", service).out.splitlines():
-            words = line.split()
+            words = line.replace(",", "").split()
             if words[:1] == [program] and len(words) >= 2:
-                pid = int(words[3].rstrip(",")) if words[2:3] == ["pid"] else None
-                return words[1], pid
-        return "?", None
+                pid = int(words[3]) if words[2:3] == ["pid"] else None
+                uptime = None
+                if "uptime" in words:
+                    h, m, s = words[words.index("uptime") + 1].split(":")
+                    uptime = int(h) * 3600 + int(m) * 60 + int(s)
+                return Program(words[1], pid, uptime)
+        return Program("?", None, None)
 
     def wait_for(self, check: Callable[[], bool], timeout: float = 20.0) -> bool:
         """Poll ``check`` until it holds or ``timeout`` seconds pass; say whether it held."""

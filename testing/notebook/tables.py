@@ -79,6 +79,9 @@ class Table:
     def __repr__(self) -> str:
         text = [[str(c) for c in row] for row in self.rows]
         widths = [max(len(c) for c in col) for col in zip(self.columns, *text, strict=False)]
+        # The last column is never padded, and its rule is as long as its heading, so a
+        # value that changes from run to run there (a duration) leaves the layout alone.
+        widths[-1] = len(self.columns[-1])
         lines = [self.title] if self.title else []
         if self.rows:
             lines.append("  ".join(c.ljust(w) for c, w in zip(self.columns, widths, strict=True)))

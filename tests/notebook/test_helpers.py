@@ -80,7 +80,7 @@ def test_a_deployment_reads_its_record(tmp_path: Path) -> None:
         "  router: 0 failed requests while switching",
         "  ~/data: www was down for 1.50 s",
         "instance  container   first answer",
-        "--------  ----------  ----------------------",
+        "--------  ----------  ------------",
         "gear1.0   gear1.0-d2  36 ms after it started",
     ]
     failed = Deployment({"id": "d1", "status": "failed", "error": "www.0 is not responsive\nmore"})
