@@ -66,7 +66,9 @@ class Recap(Shown):
             if claim.sandbox == "differs":
                 saw += f" (the sandbox differs: {claim.note})"
             rows.append((claim.link(), saw))
-        return Table(["what the guide said", "what you saw"], rows, title="The guide, checked")
+        return Table(
+            ["what the guide said", "what you saw"], rows, title="The guide, checked", wrap=True
+        )
 
 
 def recap(seen: Mapping[str, str]) -> Recap:

@@ -21,9 +21,17 @@ OLD, NEW, FAILED, OTHER = "#3b6fb6", "#2a9d55", "#d1343a", "#888888"
 
 
 def png(figure: Figure, description: str) -> Picture:
+    """``figure`` as a small PNG: 100 dpi, and a palette of 128 colours, which keeps
+    lines and text sharp at a third of the size (the site embeds the image in its page)."""
+    from PIL import Image
+
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100)
-    return Picture(buffer.getvalue(), description)
+    buffer.seek(0)
+    image = Image.open(buffer).convert("RGB").quantize(colors=128)
+    small = io.BytesIO()
+    image.save(small, format="PNG", optimize=True)
+    return Picture(small.getvalue(), description)
 
 
 def svg(figure: Figure) -> bytes:

@@ -66,7 +66,9 @@ class Table:
         *,
         title: str = "",
         details: Iterable[Sequence[str]] | None = None,
+        wrap: bool = False,
     ) -> None:
+        self.wrap = wrap  # cells of prose that wrap at spaces, rather than one line each
         self.columns = tuple(columns)
         self.rows = tuple(tuple("" if c is None else c for c in row) for row in rows)
         self.title = title
@@ -107,9 +109,10 @@ class Table:
                     f'<tr class="nb-more"><td colspan="{len(self.columns)}"><details>'
                     f"<summary>{html.escape(more[0])}</summary>{inside}</details></td></tr>"
                 )
+        kind = "nb-table nb-wrap" if self.wrap else "nb-table"
         return (
-            '<div class="nb-table" style="overflow-x:auto;max-width:100%">'
-            f'<table style="margin:0">{caption}<thead><tr>{head}</tr></thead>'
+            f'<div class="{kind}" style="overflow-x:auto;max-width:100%">'
+            f'<table class="nb" style="margin:0">{caption}<thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table></div>"
         )
 
