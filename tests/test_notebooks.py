@@ -161,6 +161,20 @@ def test_a_notebook_links_to_the_guide(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", SEQUENCE)
+def test_every_section_links_to_the_docs(name: str) -> None:
+    """Each section says where the docs (the guide, a rule, the playbook) explain it."""
+    bare = [
+        _source(c).splitlines()[0]
+        for c in _cells(name)
+        if c["cell_type"] == "markdown"
+        and _source(c).startswith("## ")
+        and not _source(c).startswith("## What ")  # the recap links each claim itself
+        and "](../docs/" not in _source(c)
+    ]
+    assert bare == []
+
+
+@pytest.mark.parametrize("name", SEQUENCE)
 def test_every_link_of_a_notebook_leads_somewhere(name: str) -> None:
     """Links are written as paths in the repository (the site's hook rewrites them)."""
     rules = {r.slug for r in all_rules()}
@@ -269,3 +283,53 @@ def test_the_sanitizer_masks_each_kind_of_value() -> None:
         "failed: 0 requests; answered: <n> requests in <time>; listening on 8080\n"
         "router: 0 failed requests while switching; router: <n> failed requests\n"
     )
+
+
+# --- What the notebooks and docs once got wrong (issue 16) -----------------------------------
+
+# A rule whose finding may carry another severity than the catalogue's, as its
+# explanation says: data-dir-with-instances is a warning with several instances and a
+# note with one.
+OTHER_SEVERITY = {"data-dir-with-instances": "info"}
+FINDING_ROW = re.compile(r"^(error|warning|info) +([a-z0-9]+(?:-[a-z0-9]+)+) ", re.M)
+
+
+def test_findings_shown_carry_the_catalogues_severity() -> None:
+    rules = {r.slug: r for r in all_rules()}
+    for slug in OTHER_SEVERITY:
+        assert "a note" in rules[slug].explanation, f"{slug}: the rule page must say so"
+    wrong = []
+    for name in SEQUENCE:
+        for cell in _cells(name):
+            text = "".join(
+                _text(o.get("data", {}).get("text/plain", "")) for o in cell.get("outputs", [])
+            )
+            for severity, slug in FINDING_ROW.findall(text):
+                if slug in rules and severity not in (
+                    rules[slug].severity,
+                    OTHER_SEVERITY.get(slug),
+                ):
+                    wrong.append(f"{name}: {slug} shown as {severity}")
+    assert wrong == []
+
+
+def _everything_written() -> str:
+    texts = [p.read_text(encoding="utf-8") for p in sorted(DOCS.rglob("*.md"))]
+    texts.append((NOTEBOOKS / "claims.yml").read_text(encoding="utf-8"))
+    for name in SEQUENCE:
+        for cell in _cells(name):
+            texts.append(_source(cell) if cell["cell_type"] == "markdown" else _outputs_text(cell))
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        r"sets `?PORT_NODEJS",  # no source says the platform set it
+        r"Debian package `?(mysqld|mongod)\b",  # neither package exists
+        r"(rsync|--rsync)[^.\n]*(honou?rs?|respects?|reads?) `?\.gitignore",  # it read .dotcloudignore
+        r"never receives a request",  # the push waits for an answer and never completes
+    ],
+)
+def test_statements_corrected_stay_corrected(wrong: str) -> None:
+    assert re.findall(wrong, _everything_written()) == []
