@@ -158,6 +158,9 @@ class Load:
 
     def _slow(self, client: str) -> None:
         steps = 6
+        # Slow clients take turns, so that one of them is always in the middle of a request.
+        number = int(client.rsplit(" ", 1)[1])
+        self._stop.wait(self.slow_seconds * (number - 1) / max(1, self.clients["slow"]))
         while not self._stop.is_set():
             start = time.time()
             try:
