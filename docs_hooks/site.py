@@ -1,11 +1,14 @@
 """The MkDocs hook of the docs site (``hooks:`` in ``mkdocs.yml``).
 
 At build time it adds pages made from the kit's live code (the terms table, the
-command line reference, one page per verifier rule, the API index), puts the
-stored notebooks from ``notebooks/`` into the site for mkdocs-jupyter to render,
-expands the nav entries that stand for those page families, and fills the
-``<!-- live: NAME -->`` markers with real ``dotkit`` output. Nothing is written
-to ``docs/``.
+command line reference, one page per verifier rule, the API index) and from the
+notebooks (the claims page), a picture of the stack, puts the stored notebooks
+from ``notebooks/`` into the site for mkdocs-jupyter to render (then makes their
+pages light and rewrites their links, :mod:`docs_hooks.notebooks`), expands the
+nav entries that stand for those page families, and fills the
+``<!-- live: NAME -->`` markers with real ``dotkit`` output and the
+``<!-- notebook: NAME#TAG -->`` markers with what a notebook's cell printed.
+Nothing is written to ``docs/``.
 """
 
 from __future__ import annotations
@@ -25,12 +28,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # MkDocs loads this file by path, not as part of a package
     sys.path.insert(0, str(ROOT))
 
-from docs_hooks import live, pages  # noqa: E402
+from docs_hooks import claims, live, notebooks, pages  # noqa: E402
 from kit.cli import cli  # noqa: E402
 from kit.terms import TERMS  # noqa: E402
 from kit.verify.catalog import CATEGORIES, all_rules  # noqa: E402
 
 NOTEBOOKS = ROOT / "notebooks"
+STACK_PICTURE = "assets/stack.svg"
 
 # The modules of the API reference: the pure core, the verifier, and the sandbox's
 # file renderers. mkdocstrings reads each one from the code.
@@ -64,9 +68,14 @@ API_MODULES = (
     "kit.verifyd.server",
     "kit.sandbox.envfile",
     "kit.sandbox.supconf",
+    # What the notebooks use; it lives beside the tests, not in the kit.
+    "testing.notebook",
 )
 
 _LIVE_MARKER = re.compile(r"^(?P<indent>[ \t]*)<!-- live: (?P<name>[a-z0-9-]+) -->[ \t]*$", re.M)
+_NOTEBOOK_MARKER = re.compile(
+    r"^(?P<indent>[ \t]*)<!-- notebook: (?P<name>[\w.-]+\.ipynb)#(?P<tag>[\w-]+) -->[ \t]*$", re.M
+)
 # Sphinx roles in the kit's docstrings (":func:`main`"): mkdocstrings shows them as text.
 _SPHINX_ROLE = re.compile(r":(?:func|mod|class|meth|attr|data|exc|obj):(<code>)~?")
 
@@ -76,12 +85,15 @@ _state: dict[str, Any] = {}
 def _generated() -> list[pages.Page]:
     notebooks = [pages.read_notebook(p) for p in sorted(NOTEBOOKS.glob("*.ipynb"))]
     _state["notebooks"] = notebooks
+    titles = {n.path.name: n.title for n in notebooks}
+    rules = {r.slug for r in all_rules()}
     return [
         pages.terms_page(TERMS),
         pages.cli_page(cli),
         *pages.rule_pages(all_rules(), CATEGORIES),
         *pages.api_pages(API_MODULES),
         pages.notebooks_index(notebooks),
+        claims.claims_page(NOTEBOOKS / "claims.yml", [n.path for n in notebooks], titles, rules),
     ]
 
 
@@ -132,6 +144,9 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
                 f"docs/{page.path} exists, but that page is generated at build time; remove it"
             )
         files.append(File.generated(config, page.path, content=page.content))
+    from testing.notebook.pictures import stack_figure, svg
+
+    files.append(File.generated(config, STACK_PICTURE, content=svg(stack_figure())))
     # A notebook is a real file whose source folder is the repository, so it lands at
     # notebooks/NAME/ in the site. (mkdocs-jupyter cannot read File.generated files.)
     for notebook in _state["notebooks"]:
@@ -157,14 +172,28 @@ def on_page_markdown(markdown: str, page: MkPage, config: MkDocsConfig, files: F
             block = snippets[name]()
         except live.LiveError as exc:
             raise PluginError(f"{page.file.src_uri}: {exc}") from None
-        return "\n".join(indent + line if line else line for line in block.splitlines())
+        return _indent(block, indent)
 
-    return _LIVE_MARKER.sub(fill, markdown)
+    def quote(match: re.Match[str]) -> str:
+        try:
+            text = notebooks.cell_output(NOTEBOOKS / match["name"], match["tag"])
+        except (OSError, notebooks.NotebookError) as exc:
+            raise PluginError(f"{page.file.src_uri}: {exc}") from None
+        return _indent(pages.code_block(text, "console"), match["indent"])
+
+    markdown = _LIVE_MARKER.sub(fill, markdown)
+    return _NOTEBOOK_MARKER.sub(quote, markdown)
+
+
+def _indent(block: str, indent: str) -> str:
+    return "\n".join(indent + line if line else line for line in block.splitlines())
 
 
 def on_page_content(html: str, page: MkPage, config: MkDocsConfig, files: Files) -> str:
     if page.file.src_uri.startswith("api/"):
         return _SPHINX_ROLE.sub(r"\1", html)
+    if page.file.src_uri.startswith("notebooks/") and page.file.src_uri.endswith(".ipynb"):
+        return notebooks.lighten(html, Path(page.file.src_uri).name)
     return html
 
 

@@ -49,7 +49,6 @@ LAYERS: dict[str, int] = {
     "kit.verifyd": 6,
     "kit.commands": 7,
     "kit.cli": 8,
-    "kit.notebook": 8,
     "kit.verifyd.server": 9,
     "kit.launch": 9,
     "kit.__main__": 10,

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 import click
 import pytest
+import yaml
 
 from kit.cli import cli
 from kit.terms import TERMS
@@ -98,13 +99,42 @@ def test_cli_reference_has_every_command_and_option(site: Site) -> None:
 
 
 def test_notebooks_are_rendered_from_their_stored_outputs(site: Site) -> None:
-    assert NOTEBOOKS, "notebooks/00-welcome.ipynb is missing"
+    assert NOTEBOOKS, "notebooks/00-quickstart.ipynb is missing"
     for notebook in NOTEBOOKS:
         page = _text(site, f"notebooks/{notebook.stem}")
         assert "jp-OutputArea" in page, notebook.name
         assert (site.path / "notebooks" / notebook.stem / notebook.name).is_file()
-    welcome = _text(site, "notebooks/00-welcome")
-    assert "-&gt; Approot" in welcome
+        # nbconvert's inlined JupyterLab stylesheet and scripts are gone (600 KB a page).
+        article = page[page.index("<article") : page.index("</article>")]
+        assert "<style" not in article and "<script" not in article, notebook.name
+        assert len(page) < 300_000, f"{notebook.name}: {len(page)} bytes"
+        # Links written as paths in the repository became the site's URLs.
+        assert 'href="../docs/' not in page and '.ipynb"' not in page.replace(
+            f'href="{notebook.name}"', ""
+        ), notebook.name
+    quickstart = _text(site, "notebooks/00-quickstart")
+    assert "$ dotkit convert nodesocket-guide -o dotcloudapp --fix" in quickstart
+    assert 'href="../01-translating-terms/"' in quickstart
+
+
+def test_the_quickstart_shows_what_each_step_printed(site: Site) -> None:
+    page = _text(site, "quickstart")
+    for printed in (
+        "Wrote the dotCloud app to dotcloudapp.",
+        ".: no problems found.",
+        "Application fully deployed",
+        '"listening": 8080',
+        'Destroyed the application "portedapp".',
+    ):
+        assert printed in page, printed
+
+
+def test_every_claim_is_on_the_claims_page_with_its_notebook_cell(site: Site) -> None:
+    claims = yaml.safe_load((ROOT / "notebooks" / "claims.yml").read_text(encoding="utf-8"))
+    page = _text(site, "claims")
+    for claim in claims["claims"]:
+        assert html.escape(claim["statement"], quote=False) in page, claim["id"]
+    assert page.count("#cell-id=") >= len(claims["claims"])
 
 
 def test_migration_guide_quotes_the_real_verifier(site: Site) -> None:
@@ -251,11 +281,75 @@ def test_terms_page(browser: BrowserContext, base_url: str) -> None:
 
 
 def test_notebook_page(browser: BrowserContext, base_url: str) -> None:
-    visit = Visit(browser, base_url + "notebooks/00-welcome/")
-    assert "Welcome" in visit.text("article h1")
-    outputs = visit.text(".jp-OutputArea")
-    assert "-> Approot" in outputs
+    visit = Visit(browser, base_url + "notebooks/00-quickstart/")
+    assert "hands-on" in visit.text("article h1")
+    assert "$ dotkit convert nodesocket-guide" in visit.text("article")
+    # Material's previous/next footer leads on to the next notebook.
+    assert "Translating terms" in visit.text("nav.md-footer__inner")
     assert visit.close() == []
+
+
+# Every element of a notebook page must fit the text column, at a laptop's width and a
+# phone's: only code, outputs and tables may be wider, and then they scroll inside a box
+# of their own that fits. Nothing wraps inside a word.
+_LAYOUT = """() => {
+  const column = document.querySelector("article.md-content__inner");
+  const limit = column.getBoundingClientRect().right + 2;  // sub-pixel rounding
+  // Material lets a table's scroll box reach into the column's margin (0.8rem).
+  const bleed = (e) => Math.max(0, -parseFloat(getComputedStyle(e).marginRight));
+  const scrolls = (el) => {
+    for (let e = el; e && e !== column; e = e.parentElement) {
+      const style = getComputedStyle(e);
+      if (["auto", "scroll"].includes(style.overflowX)) {
+        const right = e.getBoundingClientRect().right;
+        if (e.tagName === "PRE" || e.tagName === "CODE" || e.classList.contains("nb-table")) {
+          return right <= limit;
+        }
+        return e.classList.contains("md-typeset__scrollwrap") && right <= limit + bleed(e);
+      }
+    }
+    return false;
+  };
+  const problems = [];
+  if (column.getBoundingClientRect().right > window.innerWidth) problems.push("the column itself");
+  for (const el of column.querySelectorAll("*")) {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) continue;
+    if (box.right > limit && !scrolls(el)) {
+      problems.push(`${el.tagName}.${el.className} reaches ${Math.round(box.right)} > ${Math.round(limit)}`);
+    }
+  }
+  for (const pre of column.querySelectorAll(".jp-OutputArea pre, .highlight pre")) {
+    const style = getComputedStyle(pre);
+    if (style.whiteSpace !== "pre") problems.push(`a pre wraps (${style.whiteSpace})`);
+  }
+  for (const el of column.querySelectorAll(".jp-OutputArea *")) {
+    const style = getComputedStyle(el);
+    if (style.wordBreak === "break-all" || style.overflowWrap === "anywhere") {
+      problems.push(`${el.tagName}.${el.className} breaks words`);
+    }
+  }
+  return problems.slice(0, 10);
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("notebook", [p.stem for p in NOTEBOOKS])
+def test_a_notebook_page_fits_the_column_and_offers_its_file(
+    browser: BrowserContext, base_url: str, notebook: str, width: int
+) -> None:
+    page = browser.new_page()
+    page.set_viewport_size({"width": width, "height": 900})
+    try:
+        page.goto(base_url + f"notebooks/{notebook}/", wait_until="networkidle")
+        assert page.evaluate(_LAYOUT) == []
+        link = page.locator(f'article a[download][href="{notebook}.ipynb"]')
+        assert link.count() == 1 and link.is_visible()
+        answer = page.request.get(base_url + f"notebooks/{notebook}/{notebook}.ipynb")
+        assert answer.status == 200
+        assert answer.json()["cells"][0]["cell_type"] == "markdown"
+    finally:
+        page.close()
 
 
 def test_rule_page(browser: BrowserContext, base_url: str) -> None:

@@ -62,7 +62,7 @@ def test_customer_sample_gets_the_verdict_and_both_findings_and_no_secret_leaks(
         in done.out
     )
     assert (
-        "  warning  shop/server.js:11:20  [localhost-service]  mongodb://localhost:27017/shop points at this container"
+        "  warning  shop/server.js:11:20  [localhost-service]  redis://localhost:6379/0 points at this container"
         in done.out
     )
     assert "Destroy it with: dotkit -A ticket-4242 -y destroy\n" in done.out
@@ -81,7 +81,7 @@ def test_customer_sample_gets_the_verdict_and_both_findings_and_no_secret_leaks(
     assert "- **error** `shop/server.js:31:8` [http-port-not-8080]" in what_explains
     assert "  - fix: listen on 8080: .listen(8080)" in what_explains
     assert "- **warning** `shop/server.js:11:20` [localhost-service]" in others
-    assert "  - fix: declare a mongodb service in dotcloud.yml" in others
+    assert "  - fix: declare a redis service in dotcloud.yml" in others
 
     findings = json.loads(files["repro-4242/findings.json"])["findings"]
     assert [(f["rule"], f["path"], f["line"]) for f in findings] == [
@@ -90,14 +90,14 @@ def test_customer_sample_gets_the_verdict_and_both_findings_and_no_secret_leaks(
     ]
     page = files["repro-4242/summary.html"]
     assert f"Verdict: {verdict}" in page
-    assert "DOTCLOUD_&lt;SERVICE&gt;_MONGODB_URL" in page and "<SERVICE>" not in page
+    assert "DOTCLOUD_&lt;SERVICE&gt;_REDIS_URL" in page and "<SERVICE>" not in page
 
     env = json.loads(files["repro-4242/environment/shop.0.json"])
     assert env["DB_PASSWORD"] == env["API_TOKEN"] == MASK
     assert env["BACKUP_URL"] == f"https://shop:{MASK}@backups.example.com/shop"
     assert env["DOTCLOUD_PROJECT"] == "ticket-4242"
     log = files["repro-4242/deployment.log"]
-    assert f"shop: connecting to mongodb://localhost:27017/shop with password {MASK}" in log
+    assert f"shop: connecting to redis://localhost:6379/0 with password {MASK}" in log
     assert "Deployment failed: shop.0 is not responsive" in log
     assert "Running npm install" in files["repro-4242/build.log"]
     probes = json.loads(files["repro-4242/probes.json"])

@@ -1,14 +1,14 @@
 // The customer's shop: what they sent with their ticket ("it worked on nodeSocket").
 //
 // Two problems are seeded on purpose, as support meets them:
-// - it reaches for its database on localhost, which on dotCloud is this container;
+// - it reaches for its redis database on localhost, which on dotCloud is this container;
 // - it listens on 3535, the port nodeSocket routed to, so the platform never reaches it.
 // It needs no packages, so a reproduction pushes in seconds.
 var http = require('http');
 var net = require('net');
 var url = require('url');
 
-var DATABASE_URL = 'mongodb://localhost:27017/shop';
+var DATABASE_URL = 'redis://localhost:6379/0';
 
 function checkDatabase(done) {
   var where = url.parse(DATABASE_URL);
