@@ -30,6 +30,8 @@ from kit.sandbox.backend import (
     host_env,
     process_env,
 )
+from kit.sandbox.gateway.route import HttpRoute
+from kit.sandbox.gateway.server import Gateway
 from kit.sandbox.isolation import watch
 from kit.sandbox.layout import Layout
 from kit.sandbox.pipe import Route, listen, run_loop
@@ -51,8 +53,11 @@ class Running:
 
 
 class RouteEntry:
-    def __init__(self, listen_on: list[str], resolve: Callable[[str], str]) -> None:
-        self.route = Route(resolve=resolve)
+    def __init__(
+        self, listen_on: list[str], resolve: Callable[[str], str], http: bool = False
+    ) -> None:
+        # An HTTP service's route speaks HTTP (the gateway); any other moves bytes.
+        self.route = HttpRoute(resolve=resolve) if http else Route(resolve=resolve)
         self.listen_on = listen_on
         self.servers: list[asyncio.Server] = []
 
@@ -63,6 +68,7 @@ class Platform:
         # "app/cid": container ids are only unique within an app ("www.0-d1" in each).
         self.containers: dict[str, Running] = {}
         self.routes: dict[str, RouteEntry] = {}  # "app/name" -> entry
+        self.gateway = Gateway(layout.home)  # the shared HTTP/HTTPS ports, by host name
         self.stop = asyncio.Event()
         self.watchers: set[asyncio.Task[None]] = set()
 
@@ -262,12 +268,17 @@ class Platform:
             if entry is not None:
                 for server in entry.servers:
                     server.close()
-            entry = RouteEntry(listen, functools.partial(self.resolve, app=app))
+                entry.route.close()
+            entry = RouteEntry(
+                listen, functools.partial(self.resolve, app=app), http=name.endswith(".http")
+            )
             for spec in listen:
                 entry.servers.append(await _listen_retry(spec, entry.route))
             self.routes[key] = entry
         previous = list(entry.route.backends)
         entry.route.set_backends(backends)
+        if isinstance(entry.route, HttpRoute):
+            await self.gateway.add(app, name.removesuffix(".http"), entry.route)
         self._save(app)
         return {"previous": previous}
 
@@ -276,6 +287,8 @@ class Platform:
         if entry is not None:
             for server in entry.servers:
                 server.close()
+            entry.route.close()
+            self.gateway.remove(app, name.removesuffix(".http"))
             self._save(app)
         return {"removed": entry is not None}
 
@@ -340,6 +353,7 @@ class Platform:
                 "backends": list(e.route.backends),
                 "connections": e.route.connections,
                 "failed": e.route.failed,
+                "out_of_rotation": e.route.out_of_rotation(),
             }
             for key, e in self.routes.items()
             if app is None or key.split("/", 1)[0] == app
@@ -374,6 +388,8 @@ class Platform:
         for entry in self.routes.values():
             for server in entry.servers:
                 server.close()
+            entry.route.close()
+        self.gateway.close()
 
     # -- the socket ---------------------------------------------------------------------
 

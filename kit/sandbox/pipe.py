@@ -96,7 +96,8 @@ def socket_in_netns(pid: int) -> socket.socket:
     return sock
 
 
-async def _connect(spec: str, factory: Callable[[], asyncio.Protocol]) -> asyncio.Transport:
+async def connect_to(spec: str, factory: Callable[[], asyncio.Protocol]) -> asyncio.Transport:
+    """Connect to ``spec`` (``unix:``, ``tcp:`` or ``netns:``) with a protocol from ``factory``."""
     loop = asyncio.get_running_loop()
     kind, where, port = parse_endpoint(spec)
     if kind == "unix":
@@ -234,7 +235,7 @@ class Route:
             back = _Half(release)
             try:
                 spec = self.resolve(backend) if self.resolve else backend
-                await asyncio.wait_for(_connect(spec, partial(_same, back)), CONNECT_TIMEOUT)
+                await asyncio.wait_for(connect_to(spec, partial(_same, back)), CONNECT_TIMEOUT)
             except (OSError, TimeoutError, ValueError) as exc:
                 self.last_error = f"{backend}: {type(exc).__name__}: {exc}"
                 continue
@@ -252,6 +253,13 @@ class Route:
     def draining(self, backends: Sequence[str]) -> int:
         """Connections still open to any of ``backends``."""
         return sum(self.active.get(b, 0) for b in backends)
+
+    def out_of_rotation(self) -> list[str]:
+        """Backends skipped for now (a byte router has no health check: none)."""
+        return []
+
+    def close(self) -> None:
+        """Release what the route holds besides its connections (nothing here)."""
 
 
 async def listen(spec: str, route: Route) -> asyncio.Server:

@@ -1,0 +1,128 @@
+"""The sandbox's shared front door: one HTTP and one HTTPS port, routed by ``Host``.
+
+Every HTTP service keeps its own port (``dotkit url`` prints it first) and is
+also served here by name, as on dotCloud where one gateway served every app:
+``http://<service>.<app>.localhost:<http port>/`` and the same over HTTPS. The
+two ports are chosen once per ``$DOTKIT_HOME`` and kept in
+``gateway/ports.json``, so URLs stay the same across restarts of the platform
+process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+from functools import partial
+from pathlib import Path
+from typing import NamedTuple
+
+from kit.private import private_dir, write_private
+from kit.sandbox.gateway import names
+from kit.sandbox.gateway.proxy import ClientConnection
+from kit.sandbox.gateway.route import HttpRoute
+from kit.sandbox.gateway.tls import Certificates
+
+
+class Ports(NamedTuple):
+    http: int
+    https: int
+
+
+def gateway_dir(home: Path) -> Path:
+    return home / "gateway"
+
+
+def ca_path(home: Path) -> Path:
+    return gateway_dir(home) / "ca.pem"
+
+
+def read_ports(home: Path) -> Ports | None:
+    """The gateway's ports, or None before the platform process first chose them."""
+    try:
+        data = json.loads((gateway_dir(home) / "ports.json").read_text())
+        ports = Ports(int(data["http"]), int(data["https"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not all(0 < p < 65536 for p in ports):
+        return None
+    return ports
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Gateway:
+    """Routes by host name to the HTTP routes of every app, over HTTP and HTTPS."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.routes: dict[str, HttpRoute] = {}  # host name -> route
+        self.apps: dict[str, int] = {}  # app -> number of its routes here
+        self.servers: list[asyncio.Server] = []
+        self.certificates = Certificates(gateway_dir(home), lambda app: app in self.apps)
+
+    def find(self, host: str) -> HttpRoute | None:
+        return self.routes.get(names.host_only(host))
+
+    async def add(self, app: str, service: str, route: HttpRoute) -> None:
+        """Serve ``route`` at the names of ``service`` of ``app`` (starting the listeners)."""
+        fresh = all(self.routes.get(n) is not route for n in names.names_of(app, service))
+        for name in names.names_of(app, service):
+            self.routes[name] = route
+        if fresh:
+            self.apps[app] = self.apps.get(app, 0) + 1
+        if not self.servers:
+            await self._listen()
+
+    def remove(self, app: str, service: str) -> None:
+        found = False
+        for name in names.names_of(app, service):
+            found = self.routes.pop(name, None) is not None or found
+        if found and app in self.apps:
+            self.apps[app] -= 1
+            if not self.apps[app]:
+                del self.apps[app]
+                self.certificates.contexts.pop(app, None)
+
+    async def _listen(self) -> None:
+        """Listen on the ports of earlier runs (a port just released may linger a
+        moment), or on new ones when those stay taken."""
+        ports = read_ports(self.home)
+        for attempt in range(51):
+            if ports is None or attempt == 50:
+                ports = Ports(_free_port(), _free_port())
+            try:
+                await self._open(ports)
+            except OSError:
+                self.close()
+                if attempt == 50:
+                    raise
+                await asyncio.sleep(0.1)
+                continue
+            private_dir(gateway_dir(self.home))
+            write_private(gateway_dir(self.home) / "ports.json", json.dumps(ports._asdict()))
+            return
+
+    async def _open(self, ports: Ports) -> None:
+        loop = asyncio.get_running_loop()
+        context = self.certificates.server_context()
+        for scheme, port, tls in (("http", ports.http, None), ("https", ports.https, context)):
+            factory = partial(ClientConnection, self.find, scheme)
+            self.servers.append(
+                await loop.create_server(factory, "127.0.0.1", port, ssl=tls, reuse_address=True)
+            )
+            with contextlib.suppress(OSError):  # browsers try ::1 first for .localhost
+                self.servers.append(
+                    await loop.create_server(factory, "::1", port, ssl=tls, reuse_address=True)
+                )
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.close()
+        self.servers.clear()
