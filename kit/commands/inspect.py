@@ -19,14 +19,43 @@ def _urls(data: dict[str, Any]) -> dict[str, str]:
     return {svc: f"http://127.0.0.1:{port}/" for svc, port in ports if svc in running}
 
 
+def _gateway_lines(names: list[str], app: str) -> list[str]:
+    """Each service's URLs at the shared gateway (by host name, HTTP and HTTPS)."""
+    from kit.sandbox.gateway import names as gateway_names
+    from kit.sandbox.gateway.server import ca_path, read_ports
+
+    home = layout().home
+    ports = read_ports(home)
+    if ports is None or not names:
+        return []
+    lines = []
+    for name in names:
+        lines.append(f"{name} (by name): {gateway_names.url('http', app, name, ports.http)}")
+        lines.append(f"{name} (HTTPS): {gateway_names.url('https', app, name, ports.https)}")
+    lines.append(
+        f"(HTTPS is signed by this sandbox's CA, {ca_path(home)}: dotkit url --trust says how "
+        "to trust it)"
+    )
+    return lines
+
+
 @click.command("url")
 @click.argument("service", required=False)
+@click.option("--trust", is_flag=True, help="Say how to trust the sandbox's HTTPS certificates.")
 @click.pass_context
-def url_command(ctx: click.Context, service: str | None) -> int:
-    """Print the URL of each HTTP service (or of SERVICE)."""
+def url_command(ctx: click.Context, service: str | None, trust: bool) -> int:
+    """Print the URL of each HTTP service (or of SERVICE): its own port, then its names
+    at the sandbox's gateway over HTTP and HTTPS."""
     from kit.sandbox.state import load_app
 
-    data = load_app(layout(), chosen_app(ctx))
+    if trust:
+        from kit.sandbox.gateway.server import ca_path
+        from kit.sandbox.gateway.trust import trust_help
+
+        click.echo(trust_help(ca_path(layout().home)))
+        return 0
+    app = chosen_app(ctx)
+    data = load_app(layout(), app)
     urls = _urls(data)
     if service:
         if service not in urls:
@@ -39,6 +68,8 @@ def url_command(ctx: click.Context, service: str | None) -> int:
         click.echo("Nothing is deployed yet: dotkit push")
     for name, url in urls.items():
         click.echo(f"{name}: {url}")
+    for line in _gateway_lines(list(urls), app):
+        click.echo(line)
     return 0
 
 

@@ -316,7 +316,6 @@ class BackendConnection(asyncio.Protocol):
         self.uses = 0
         self.idle_since = 0.0
         self.last_read = 0.0
-        self.timer: asyncio.TimerHandle | None = None
         self.closed = False
 
     # -- asyncio -------------------------------------------------------------------------
@@ -367,7 +366,6 @@ class BackendConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        self._stop_timer()
         client, ex = self.client, self.exchange
         self.client = self.exchange = None
         self.route.lost(self)
@@ -387,50 +385,38 @@ class BackendConnection(asyncio.Protocol):
 
     # -- exchanges -----------------------------------------------------------------------
 
-    def attach(self, ex: Exchange, client: ClientConnection, timeout: float) -> None:
+    def attach(self, ex: Exchange, client: ClientConnection) -> None:
         self.exchange, self.client = ex, client
         self.uses += 1
         self.raw = ex.upgrade
         self.parser = None if self.raw else httptools.HttpResponseParser(_Response(self, ex))
+        self.last_read = self.route.loop.time()
         ex.attach(self, replayable=self.uses > 1)
-        if not self.raw:
-            self.last_read = self.route.loop.time()
-            self.timer = self.route.loop.call_later(timeout, self._check_timeout, timeout)
 
     def finished(self, keep: bool) -> None:
         """The response has ended; ``keep``: the instance keeps the connection open."""
         ex, client = self.exchange, self.client
         self.parser = None
         self.exchange = self.client = None
-        self._stop_timer()
         if ex is None or client is None:
             return
         reuse = keep and ex.client_keep_alive and ex.complete
         self.route.release(self, reuse)
         client.done(ex, close=not reuse)
 
-    def _check_timeout(self, timeout: float) -> None:
-        self.timer = None
+    def timed_out(self, timeout: float) -> None:
+        """Nothing came from the instance for ``timeout`` seconds: 504, or cut."""
         ex, client = self.exchange, self.client
+        self.client = self.exchange = None
+        self.close()
         if ex is None or client is None:
             return
-        quiet = self.route.loop.time() - self.last_read
-        if quiet < timeout:
-            self.timer = self.route.loop.call_later(timeout - quiet, self._check_timeout, timeout)
-            return
-        self.client = self.exchange = None
         self.route.saw_error(self.backend)
         if not ex.answered:
             self.route.failed += 1
             client.fail(ex, 504, timeout)
         else:
             client.close()
-        self.close()
-
-    def _stop_timer(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
 
     def abandon(self) -> None:
         """The client went away: this connection's state is unknown, close it."""

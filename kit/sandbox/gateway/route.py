@@ -40,6 +40,7 @@ class HttpRoute(Route):
         self.health = Health(self._probe, check_every or CHECK_EVERY)
         self.loop = asyncio.get_running_loop()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._sweeper: asyncio.TimerHandle | None = None
 
     # -- the byte router's interface ------------------------------------------------------
 
@@ -65,6 +66,9 @@ class HttpRoute(Route):
                 conn.close()
         self.idle.clear()
         self.health.forget(set())
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
 
     # -- requests -------------------------------------------------------------------------
 
@@ -103,7 +107,9 @@ class HttpRoute(Route):
     def _send_on(self, conn: BackendConnection, ex: Exchange, client: ClientConnection) -> None:
         self.busy.add(conn)
         self.active[conn.backend] = self.active.get(conn.backend, 0) + 1
-        conn.attach(ex, client, self.timeout)
+        conn.attach(ex, client)
+        if self._sweeper is None:
+            self._sweeper = self.loop.call_later(self._sweep_every(), self._sweep)
 
     async def _connect_and_send(
         self, ex: Exchange, client: ClientConnection, order: list[str]
@@ -127,6 +133,21 @@ class HttpRoute(Route):
         self.failed += 1
         print(f"gateway: no instance answered ({self.last_error})", file=sys.stderr, flush=True)
         client.fail(ex, 502)
+
+    def _sweep_every(self) -> float:
+        return min(1.0, self.timeout / 4)
+
+    def _sweep(self) -> None:
+        """Time out requests whose instance has sent nothing for ``timeout`` seconds.
+
+        One timer per route, not one per request: requests are many and short.
+        """
+        self._sweeper = None
+        now = self.loop.time()
+        for conn in [c for c in self.busy if not c.raw and now - c.last_read >= self.timeout]:
+            conn.timed_out(self.timeout)
+        if self.busy:
+            self._sweeper = self.loop.call_later(self._sweep_every(), self._sweep)
 
     def _end(self, conn: BackendConnection) -> None:
         if conn in self.busy:
