@@ -11,8 +11,6 @@ does): an app that reads the last address gets the true one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 # Lower-case names of the headers the gateway writes itself.
 REPLACED = frozenset(
     {
@@ -23,47 +21,60 @@ REPLACED = frozenset(
         b"x-forwarded-port",
     }
 )
+_WATCHED = REPLACED | {b"host", b"transfer-encoding"}
 
 
-def request_head(
-    method: bytes,
-    target: bytes,
-    version: str,
-    headers: Sequence[tuple[bytes, bytes]],
-    *,
-    peer: str,
-    scheme: str,
-    port: int,
-) -> bytes:
-    """The head to send to the backend, ending with the blank line.
+class Head:
+    """A request's headers as they are read, in one pass.
 
-    ``headers`` are as the client sent them (names in their own case); the
+    Ordinary headers are kept as the lines to forward; the few the gateway reads
+    (``Host``, ``Transfer-Encoding``, the forwarding headers) are set apart. The
     parser has already refused bytes that cannot be in a header.
     """
-    lines = [b"%s %s HTTP/%s\r\n" % (method, target, version.encode("ascii"))]
-    earlier: list[bytes] = []
-    for name, value in headers:
+
+    __slots__ = ("chunked", "forwarded_for", "hosts", "lines")
+
+    def __init__(self) -> None:
+        self.lines: list[bytes] = []
+        self.hosts: list[bytes] = []
+        self.forwarded_for: list[bytes] = []
+        self.chunked = False
+
+    def add(self, name: bytes, value: bytes) -> None:
         low = name.lower()
-        if low in REPLACED:
-            if low == b"x-forwarded-for":
-                earlier.append(value.strip())
-            continue
-        lines.append(b"%s: %s\r\n" % (name, value))
-    address = peer.encode("ascii")
-    chain = b", ".join([*[v for v in earlier if v], address])
-    proto = scheme.encode("ascii")
-    lines.append(
-        b"X-Forwarded-For: %s\r\nX-Real-IP: %s\r\nX-Forwarded-Proto: %s\r\n"
-        b"X-Forwarded-Protocol: %s\r\nX-Forwarded-Port: %d\r\n\r\n"
-        % (chain, address, proto, proto, port)
-    )
-    return b"".join(lines)
+        if low in _WATCHED:
+            if low == b"host":
+                self.hosts.append(value)
+            elif low == b"transfer-encoding":
+                self.chunked = self.chunked or b"chunked" in value.lower()
+            elif low == b"x-forwarded-for":
+                if value.strip():
+                    self.forwarded_for.append(value.strip())
+                return
+            else:
+                return  # written by the gateway itself
+        self.lines.append(name + b": " + value + b"\r\n")
 
+    def host(self) -> str | None:
+        """The ``Host`` header, ``""`` without one, None when there are several
+        (a request that two parties could read as going to two different hosts)."""
+        if len(self.hosts) > 1:
+            return None
+        return self.hosts[0].decode("latin-1") if self.hosts else ""
 
-def host_of(headers: Sequence[tuple[bytes, bytes]]) -> str | None:
-    """The request's ``Host`` header, ``""`` without one, None when there are several
-    (a request that two parties could read as going to two different hosts)."""
-    found = [value for name, value in headers if name.lower() == b"host"]
-    if len(found) > 1:
-        return None
-    return found[0].decode("latin-1") if found else ""
+    def render(
+        self, method: bytes, target: bytes, version: str, *, peer: str, scheme: str, port: int
+    ) -> bytes:
+        """The head to send to the backend, ending with the blank line."""
+        address = peer.encode("ascii")
+        chain = b", ".join([*self.forwarded_for, address])
+        proto = scheme.encode("ascii")
+        return b"".join(
+            [
+                method + b" " + target + b" HTTP/" + version.encode("ascii") + b"\r\n",
+                *self.lines,
+                b"X-Forwarded-For: %s\r\nX-Real-IP: %s\r\nX-Forwarded-Proto: %s\r\n"
+                b"X-Forwarded-Protocol: %s\r\nX-Forwarded-Port: %d\r\n\r\n"
+                % (chain, address, proto, proto, port),
+            ]
+        )

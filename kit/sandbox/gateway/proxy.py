@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from time import monotonic
 from typing import TYPE_CHECKING, Protocol, cast
 
 import httptools
 
 from kit.sandbox.gateway import headers, pages
+from kit.sandbox.pipe import Reader
 
 if TYPE_CHECKING:
     from kit.sandbox.gateway.route import HttpRoute
@@ -104,7 +106,7 @@ class Exchange:
         return True
 
 
-class ClientConnection(asyncio.Protocol):
+class ClientConnection(Reader):
     """A connection from a client: HTTP requests in, responses out, one at a time."""
 
     def __init__(self, find_route: RouteFinder, scheme: str) -> None:
@@ -117,7 +119,7 @@ class ClientConnection(asyncio.Protocol):
         self.queue: deque[Exchange] = deque()
         self.reading: Exchange | None = None  # the request whose body is being read
         self.url = b""
-        self.fields: list[tuple[bytes, bytes]] = []
+        self.head = headers.Head()
         self.head_bytes = -1  # counting while a head is being read
         self.tunnel: Exchange | None = None  # an upgraded exchange: bytes pass as they are
         self.closed = False
@@ -187,20 +189,20 @@ class ClientConnection(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         self.url = b""
-        self.fields = []
+        self.head = headers.Head()
         self.head_bytes = 0
 
     def on_url(self, url: bytes) -> None:
         self.url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.fields.append((name, value))
+        self.head.add(name, value)
 
     def on_headers_complete(self) -> None:
         self.head_bytes = -1
         parser = self.parser
         method = parser.get_method()
-        host = headers.host_of(self.fields)
+        host = self.head.host()
         route = self.find_route(host) if host is not None else None
         keep = parser.should_keep_alive()
         if route is None:
@@ -208,21 +210,12 @@ class ClientConnection(asyncio.Protocol):
             page = pages.page(status, detail=host or "", head=method == b"HEAD")
             ex = Exchange(None, b"", method, keep_alive=False, page=page)
         else:
-            head = headers.request_head(
-                method,
-                self.url,
-                parser.get_http_version(),
-                self.fields,
-                peer=self.peer,
-                scheme=self.scheme,
-                port=self.port,
-            )
-            chunked = any(
-                n.lower() == b"transfer-encoding" and b"chunked" in v.lower()
-                for n, v in self.fields
-            )
+            head = self.head.render(
+                method, self.url, parser.get_http_version(),
+                peer=self.peer, scheme=self.scheme, port=self.port,
+            )  # fmt: skip
             ex = Exchange(
-                route, head, method, upgrade=parser.should_upgrade(), chunked=chunked,
+                route, head, method, upgrade=parser.should_upgrade(), chunked=self.head.chunked,
                 keep_alive=keep,
             )  # fmt: skip
         self.reading = ex
@@ -302,7 +295,7 @@ class ClientConnection(asyncio.Protocol):
             self.queue.clear()
 
 
-class BackendConnection(asyncio.Protocol):
+class BackendConnection(Reader):
     """A connection to one instance, carrying one exchange at a time, then kept."""
 
     def __init__(self, route: HttpRoute, backend: str) -> None:
@@ -353,7 +346,7 @@ class BackendConnection(asyncio.Protocol):
         client.write(data)
         if self.raw:
             return
-        self.last_read = self.route.loop.time()
+        self.last_read = monotonic()
         if self.parser is None:
             return
         try:
@@ -390,7 +383,7 @@ class BackendConnection(asyncio.Protocol):
         self.uses += 1
         self.raw = ex.upgrade
         self.parser = None if self.raw else httptools.HttpResponseParser(_Response(self, ex))
-        self.last_read = self.route.loop.time()
+        self.last_read = monotonic()
         ex.attach(self, replayable=self.uses > 1)
 
     def finished(self, keep: bool) -> None:

@@ -14,6 +14,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from functools import partial
+from time import monotonic
 from typing import Any
 
 from kit.sandbox.gateway.health import CHECK_EVERY, Health, probe
@@ -44,7 +45,7 @@ class HttpRoute(Route):
 
     # -- the byte router's interface ------------------------------------------------------
 
-    def protocol(self) -> asyncio.Protocol:
+    def protocol(self) -> asyncio.BaseProtocol:
         """A protocol for one accepted connection on this service's own listeners."""
         return ClientConnection(lambda host: self, "http")
 
@@ -88,6 +89,8 @@ class HttpRoute(Route):
 
     def _rotation(self) -> list[str]:
         """Round-robin order, instances out of rotation last (tried only if all are out)."""
+        if len(self.backends) == 1:
+            return list(self.backends)
         order = self._order()
         out = self.health.out
         if not out:
@@ -96,7 +99,7 @@ class HttpRoute(Route):
 
     def _idle_conn(self, backend: str) -> BackendConnection | None:
         conns = self.idle.get(backend)
-        now = self.loop.time()
+        now = monotonic()
         while conns:
             conn = conns.pop()
             if not conn.closed and now - conn.idle_since < IDLE_KEEP:
@@ -143,7 +146,7 @@ class HttpRoute(Route):
         One timer per route, not one per request: requests are many and short.
         """
         self._sweeper = None
-        now = self.loop.time()
+        now = monotonic()
         for conn in [c for c in self.busy if not c.raw and now - c.last_read >= self.timeout]:
             conn.timed_out(self.timeout)
         if self.busy:
@@ -156,7 +159,7 @@ class HttpRoute(Route):
 
     def _keep(self, conn: BackendConnection) -> None:
         if conn.backend in self.backends and not conn.closed:
-            conn.idle_since = self.loop.time()
+            conn.idle_since = monotonic()
             self.idle.setdefault(conn.backend, []).append(conn)
         else:
             conn.close()
