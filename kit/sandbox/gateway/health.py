@@ -49,17 +49,14 @@ class Health:
         self.out &= keep
 
     async def _watch(self, backend: str) -> None:
-        try:
-            while True:
-                self.checks += 1
-                if await self.check(backend):
-                    self.out.discard(backend)
-                    return
-                self.out.add(backend)
-                await asyncio.sleep(self.every)
-        finally:
-            if self.tasks.get(backend) is asyncio.current_task():
-                del self.tasks[backend]
+        while True:
+            self.checks += 1
+            if await self.check(backend):
+                self.out.discard(backend)
+                del self.tasks[backend]  # (a cancelled watch was removed by forget)
+                return
+            self.out.add(backend)
+            await asyncio.sleep(self.every)
 
 
 class _Status(asyncio.Protocol):

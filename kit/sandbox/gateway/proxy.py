@@ -382,7 +382,13 @@ class BackendConnection(Reader):
         self.exchange, self.client = ex, client
         self.uses += 1
         self.raw = ex.upgrade
-        self.parser = None if self.raw else httptools.HttpResponseParser(_Response(self, ex))
+        self.parser = (
+            None
+            if self.raw
+            else httptools.HttpResponseParser(
+                _HeadResponse(self, ex) if ex.method == b"HEAD" else _Response(self, ex)
+            )
+        )
         self.last_read = monotonic()
         ex.attach(self, replayable=self.uses > 1)
 
@@ -441,7 +447,10 @@ class _Response:
         if self.status >= 500:
             self.conn.route.saw_error(self.conn.backend)
         if self.exchange.method == b"HEAD" and self.status >= 200:
-            self.conn.finished(self.conn.parser.should_keep_alive())
+            self.conn.finished(self.keeps_alive())
+
+    def keeps_alive(self) -> bool:
+        return self.conn.parser is not None and self.conn.parser.should_keep_alive()
 
     def on_message_complete(self) -> None:
         if not self._current() or self.conn.parser is None:
@@ -449,3 +458,26 @@ class _Response:
         if 100 <= self.status < 200 and self.status != 101:
             return  # an interim answer (100 Continue): the real one follows
         self.conn.finished(self.conn.parser.should_keep_alive())
+
+
+class _HeadResponse(_Response):
+    """The answer to a HEAD request has no body whatever its headers say, so the
+    parser's own keep-alive verdict (which waits for a body it cannot size) is not
+    used: the version and the ``Connection`` header decide."""
+
+    __slots__ = ("connection",)
+
+    def __init__(self, conn: BackendConnection, exchange: Exchange) -> None:
+        super().__init__(conn, exchange)
+        self.connection = b""
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() == b"connection":
+            self.connection += b"," + value.lower()
+
+    def keeps_alive(self) -> bool:
+        if self.conn.parser is None:
+            return False
+        if self.conn.parser.get_http_version() == "1.1":
+            return b"close" not in self.connection
+        return b"keep-alive" in self.connection

@@ -159,8 +159,12 @@ class Certificates:
         return context
 
     def server_context(self) -> ssl.SSLContext:
-        """The listener's context: ``localhost`` itself, and each app's by SNI."""
-        context = self._context("localhost", [DOMAIN, f"*.{DOMAIN}"])
+        """The listener's context: ``localhost`` itself, and each app's by SNI.
+
+        (A ``*.localhost`` wildcard would be of no use: clients refuse a wildcard
+        with a single label after it.)
+        """
+        context = self._context("localhost", [DOMAIN])
         context.sni_callback = self._choose
         return context
 
