@@ -8,9 +8,13 @@ Prints:
   responsive (target under 100 ms), from the app's own timestamp and the push's;
 - requests per second through the router as a ratio to requests straight to the
   app inside its container, with the same load tool (wrk) in the same run
-  (target at least 0.5).
+  (target at least 0.5);
+- requests per second through the router (the HTTP gateway: headers added, a
+  backend per request) as a ratio to nginx with one worker proxying the same app
+  from inside its container (kept upstream connections, the same headers), runs
+  alternated and the median of each taken (target at least 0.9).
 
-Needs node, npm, bubblewrap and wrk (Debian package `wrk`).
+Needs node, npm, bubblewrap, wrk and nginx (Debian packages `wrk`, `nginx-light`).
 Usage: .venv/bin/python benchmarks/push.py [--seconds N]
 """
 
@@ -67,7 +71,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=5, help="length of each load run")
     args = parser.parse_args()
-    for tool in ("node", "npm", "bwrap", "wrk", "nsenter"):
+    for tool in ("node", "npm", "bwrap", "wrk", "nsenter", "nginx"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is required (see the docstring)")
     with tempfile.TemporaryDirectory(prefix="dotkit-push-bench-") as tmp:
@@ -147,13 +151,77 @@ def measure(work: Path, home: Path, seconds: int) -> None:
         ).stdout
     )  # fmt: skip
     pid = next(iter(status["containers"].values()))["child_pid"]
-    direct = wrk("http://127.0.0.1:8080/", seconds, ["nsenter", "-t", str(pid), "-n"])
+    inside = ["nsenter", "-t", str(pid), "-n"]
+    direct = wrk("http://127.0.0.1:8080/", seconds, inside)
     routed = wrk(url, seconds)
     share = routed / direct
     print(f"straight to the app (inside its container): {direct:,.0f} requests/s")
     print(f"through the router: {routed:,.0f} requests/s")
     print(f"router / direct: {share:.2f}  (target >= 0.5)  {'OK' if share >= 0.5 else 'MISSED'}")
+    against_nginx(work, inside, url, seconds)
     dotkit(home, "-y", "destroy", cwd=probe)
+
+
+NGINX_PORT = 18080
+NGINX_CONF = """\
+worker_processes 1;
+daemon off;
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {work}/body;
+  proxy_temp_path {work}/proxy;
+  upstream app {{ server 127.0.0.1:8080; keepalive 64; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Port $server_port;
+    }}
+  }}
+}}
+"""
+
+
+def against_nginx(work: Path, inside: list[str], url: str, seconds: int, rounds: int = 3) -> None:
+    """The router against nginx (one worker) in front of the same app, runs alternated.
+
+    nginx runs in the container's network namespace (it cannot enter it the way
+    the router does), so its load comes from wrk in that namespace too.
+    """
+    conf_dir = work / "nginx"
+    conf_dir.mkdir()
+    conf = conf_dir / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(work=conf_dir, port=NGINX_PORT))
+    nginx = subprocess.Popen(
+        [*inside, "nginx", "-c", str(conf), "-e", str(conf_dir / "nginx-error.log")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        time.sleep(0.5)
+        if nginx.poll() is not None:
+            raise SystemExit(f"nginx did not start: {(conf_dir / 'nginx-error.log').read_text()}")
+        router_runs, nginx_runs = [], []
+        for _ in range(rounds):
+            nginx_runs.append(wrk(f"http://127.0.0.1:{NGINX_PORT}/", seconds, inside))
+            router_runs.append(wrk(url, seconds))
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)
+    router, proxy = sorted(router_runs)[rounds // 2], sorted(nginx_runs)[rounds // 2]
+    ratio = router / proxy
+    runs = ", ".join(f"{r:,.0f}/{n:,.0f}" for r, n in zip(router_runs, nginx_runs, strict=True))
+    print(f"nginx, one worker, in front of the app: {proxy:,.0f} requests/s (median of {rounds})")
+    print(f"the router, same rounds: {router:,.0f} requests/s (router/nginx per round: {runs})")
+    print(f"router / nginx: {ratio:.2f}  (target >= 0.9)  {'OK' if ratio >= 0.9 else 'MISSED'}")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ _VOLATILE: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^\d{2}:\d{2}:\d{2}\.\d+: ", re.MULTILINE), ""),  # the push log's clock
     (re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?"), "<date>"),
     (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:<port>"),
+    (re.compile(r"\.localhost:\d+"), ".localhost:<port>"),  # the gateway's shared ports
     (re.compile(r"\brsync-\d+"), "rsync-<ms>"),
     (re.compile(r"\bgit-[0-9a-f]{7,40}\b"), "git-<sha>"),
     (re.compile(r"\bsha256 [0-9a-f]+"), "sha256 <digest>"),

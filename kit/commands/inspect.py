@@ -19,13 +19,15 @@ def _urls(data: dict[str, Any]) -> dict[str, str]:
     return {svc: f"http://127.0.0.1:{port}/" for svc, port in ports if svc in running}
 
 
+_TRUST_HINT = "(HTTPS is signed by the sandbox's own CA: dotkit url --trust says how to trust it)"
+
+
 def _gateway_lines(names: list[str], app: str) -> list[str]:
     """Each service's URLs at the shared gateway (by host name, HTTP and HTTPS)."""
     from kit.sandbox.gateway import names as gateway_names
-    from kit.sandbox.gateway.server import ca_path, read_ports
+    from kit.sandbox.gateway.server import read_ports
 
-    home = layout().home
-    ports = read_ports(home)
+    ports = read_ports(layout().home)
     if ports is None or not names:
         return []
     lines = []
@@ -33,8 +35,7 @@ def _gateway_lines(names: list[str], app: str) -> list[str]:
         lines.append(f"{name} (by name): {gateway_names.url('http', app, name, ports.http)}")
         lines.append(f"{name} (HTTPS): {gateway_names.url('https', app, name, ports.https)}")
     lines.append(
-        f"(HTTPS is signed by this sandbox's CA, {ca_path(home)}: dotkit url --trust says how "
-        "to trust it)"
+        "(HTTPS is signed by the sandbox's own CA: dotkit url --trust says how to trust it)"
     )
     return lines
 
