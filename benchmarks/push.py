@@ -55,16 +55,32 @@ def dotkit(home: Path, *args: str, cwd: Path | None = None) -> tuple[float, str]
     return elapsed, proc.stdout
 
 
-def wrk(url: str, seconds: int, prefix: list[str] | None = None) -> float:
+def wrk(url: str, seconds: int, prefix: list[str] | None = None, cpu_of: int = 0) -> float:
+    """Requests per second; with ``cpu_of``, also note that process's CPU time per request."""
     argv = [*(prefix or []), "wrk", "-t2", "-c32", f"-d{seconds}s", url]
+    before = cpu_seconds(cpu_of) if cpu_of else 0.0
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if not match:
+    count = re.search(r"(\d+) requests in", out)
+    if not match or not count:
         raise SystemExit(f"could not read wrk's output:\n{out}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
     if errors:
         print(f"  wrk reported: {errors.group(0)}")
+    if cpu_of:
+        CPU_PER_REQUEST.setdefault(cpu_of, []).append(
+            (cpu_seconds(cpu_of) - before) / int(count.group(1)) * 1e6
+        )
     return float(match.group(1))
+
+
+CPU_PER_REQUEST: dict[int, list[float]] = {}  # pid -> microseconds of CPU per request, per run
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of ``pid`` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -158,7 +174,8 @@ def measure(work: Path, home: Path, seconds: int) -> None:
     print(f"straight to the app (inside its container): {direct:,.0f} requests/s")
     print(f"through the router: {routed:,.0f} requests/s")
     print(f"router / direct: {share:.2f}  (target >= 0.5)  {'OK' if share >= 0.5 else 'MISSED'}")
-    against_nginx(work, inside, url, seconds)
+    platform = int((home / "platform" / "platform.pid").read_text())
+    against_nginx(work, inside, url, seconds, platform)
     dotkit(home, "-y", "destroy", cwd=probe)
 
 
@@ -191,11 +208,15 @@ http {{
 """
 
 
-def against_nginx(work: Path, inside: list[str], url: str, seconds: int, rounds: int = 3) -> None:
+def against_nginx(
+    work: Path, inside: list[str], url: str, seconds: int, platform: int, rounds: int = 5
+) -> None:
     """The router against nginx (one worker) in front of the same app, runs alternated.
 
     nginx runs in the container's network namespace (it cannot enter it the way
-    the router does), so its load comes from wrk in that namespace too.
+    the router does), so its load comes from wrk in that namespace too. Besides
+    requests per second (which other work on the machine moves), each side's CPU
+    time per request is printed: the router's is the platform process's.
     """
     conf_dir = work / "nginx"
     conf_dir.mkdir()
@@ -209,10 +230,11 @@ def against_nginx(work: Path, inside: list[str], url: str, seconds: int, rounds:
         time.sleep(0.5)
         if nginx.poll() is not None:
             raise SystemExit(f"nginx did not start: {(conf_dir / 'nginx-error.log').read_text()}")
+        worker = nginx_worker(conf)
         router_runs, nginx_runs = [], []
         for _ in range(rounds):
-            nginx_runs.append(wrk(f"http://127.0.0.1:{NGINX_PORT}/", seconds, inside))
-            router_runs.append(wrk(url, seconds))
+            nginx_runs.append(wrk(f"http://127.0.0.1:{NGINX_PORT}/", seconds, inside, worker))
+            router_runs.append(wrk(url, seconds, cpu_of=platform))
     finally:
         nginx.terminate()
         nginx.wait(timeout=10)
@@ -222,6 +244,19 @@ def against_nginx(work: Path, inside: list[str], url: str, seconds: int, rounds:
     print(f"nginx, one worker, in front of the app: {proxy:,.0f} requests/s (median of {rounds})")
     print(f"the router, same rounds: {router:,.0f} requests/s (router/nginx per round: {runs})")
     print(f"router / nginx: {ratio:.2f}  (target >= 0.9)  {'OK' if ratio >= 0.9 else 'MISSED'}")
+    cpu_router = sorted(CPU_PER_REQUEST[platform])[rounds // 2]
+    cpu_nginx = sorted(CPU_PER_REQUEST[worker])[rounds // 2]
+    print(f"CPU time per request: router {cpu_router:.0f} us, nginx {cpu_nginx:.0f} us (medians)")
+
+
+def nginx_worker(conf: Path) -> int:
+    """The pid of the worker of the nginx started with ``conf``."""
+    found = subprocess.run(
+        ["pgrep", "-f", f"nginx: master process nginx -c {conf}"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    children = Path(f"/proc/{found[0]}/task/{found[0]}/children").read_text().split()
+    return int(children[0])
 
 
 if __name__ == "__main__":

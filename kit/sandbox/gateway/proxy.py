@@ -91,12 +91,14 @@ class Exchange:
     def attach(self, conn: BackendConnection, replayable: bool) -> None:
         self.conn = conn
         data, self.pending = self.pending, []
-        if replayable:
-            self.replay = list(data)
-            self.replay_size = sum(map(len, data))
-            if self.replay_size > REPLAY_LIMIT:
-                self.replay = None
-        conn.write(b"".join(data))
+        if len(data) == 1:  # the usual case: a head without a body yet
+            whole = data[0]
+        else:
+            whole = b"".join(data)
+            data = [whole]
+        if replayable and len(whole) <= REPLAY_LIMIT:
+            self.replay, self.replay_size = data, len(whole)
+        conn.write(whole)
 
     def detach_for_retry(self) -> bool:
         """Make the exchange sendable again from the start, if what was sent is known."""

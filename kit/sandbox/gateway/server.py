@@ -63,7 +63,7 @@ class Gateway:
     def __init__(self, home: Path) -> None:
         self.home = home
         self.routes: dict[str, HttpRoute] = {}  # host name -> route
-        self.apps: dict[str, int] = {}  # app -> number of its routes here
+        self.apps: dict[str, set[str]] = {}  # app -> its services served here
         self.servers: list[asyncio.Server] = []
         self.certificates = Certificates(gateway_dir(home), lambda app: app in self.apps)
 
@@ -72,23 +72,20 @@ class Gateway:
 
     async def add(self, app: str, service: str, route: HttpRoute) -> None:
         """Serve ``route`` at the names of ``service`` of ``app`` (starting the listeners)."""
-        fresh = all(self.routes.get(n) is not route for n in names.names_of(app, service))
         for name in names.names_of(app, service):
             self.routes[name] = route
-        if fresh:
-            self.apps[app] = self.apps.get(app, 0) + 1
+        self.apps.setdefault(app, set()).add(service)
         if not self.servers:
             await self._listen()
 
     def remove(self, app: str, service: str) -> None:
-        found = False
         for name in names.names_of(app, service):
-            found = self.routes.pop(name, None) is not None or found
-        if found and app in self.apps:
-            self.apps[app] -= 1
-            if not self.apps[app]:
-                del self.apps[app]
-                self.certificates.contexts.pop(app, None)
+            self.routes.pop(name, None)
+        services = self.apps.get(app, set())
+        services.discard(service)
+        if not services:
+            self.apps.pop(app, None)
+            self.certificates.contexts.pop(app, None)
 
     async def _listen(self) -> None:
         """Listen on the ports of earlier runs (a port just released may linger a
