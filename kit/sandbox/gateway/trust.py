@@ -9,7 +9,7 @@ from pathlib import Path
 def trust_help(ca: Path, example_url: str | None = None) -> str:
     """The commands that make clients trust the CA at ``ca`` (only ``.localhost`` names)."""
     path = shlex.quote(str(ca))
-    url = example_url or "https://www.APP.localhost:PORT/"
+    url = example_url or "https://APP.localhost:PORT/"
     lines = [
         "The sandbox's HTTPS certificates are signed by its own CA:",
         f"  {ca}",
