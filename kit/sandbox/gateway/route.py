@@ -17,8 +17,10 @@ from functools import partial
 from time import monotonic
 from typing import Any
 
+from kit.sandbox.gateway.backend import BackendConnection
+from kit.sandbox.gateway.client import ClientConnection
+from kit.sandbox.gateway.exchange import Exchange
 from kit.sandbox.gateway.health import CHECK_EVERY, Health, probe
-from kit.sandbox.gateway.proxy import BackendConnection, ClientConnection, Exchange
 from kit.sandbox.pipe import CONNECT_TIMEOUT, Route, connect_to
 
 GATEWAY_TIMEOUT = 60.0  # seconds without a byte from the instance before a 504

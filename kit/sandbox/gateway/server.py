@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from kit.private import private_dir, write_private
 from kit.sandbox.gateway import names
-from kit.sandbox.gateway.proxy import ClientConnection
+from kit.sandbox.gateway.client import ClientConnection
 from kit.sandbox.gateway.route import HttpRoute
 from kit.sandbox.gateway.tls import Certificates
 
