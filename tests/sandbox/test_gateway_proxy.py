@@ -316,3 +316,17 @@ def test_the_shared_gateway_routes_by_host_name(
     loop.run(restart())
     assert read_ports(home) == ports  # the same URLs after a restart
     loop.call(again.close)
+
+
+def test_a_client_that_stops_sending_still_gets_every_answer(
+    loop: Loop, node: Callable[..., str]
+) -> None:
+    _, port = _route(loop, [node("a")])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n")
+        sock.shutdown(socket.SHUT_WR)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    assert reply.count(b"HTTP/1.1 200 OK") == 2
+    assert b'"url":"/2"' in reply

@@ -186,7 +186,7 @@ class ClientConnection(Reader):
         """The response to ``ex`` has been passed on entirely."""
         if self.queue and self.queue[0] is ex:
             self.queue.popleft()
-        if close or not ex.complete or self.eof:
+        if close or not ex.complete or (self.eof and not self.queue):
             self.close()
             return
         if self.paused and self.transport is not None:
