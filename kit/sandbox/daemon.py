@@ -30,7 +30,7 @@ from kit.sandbox.backend import (
     host_env,
     process_env,
 )
-from kit.sandbox.gateway.route import HttpRoute
+from kit.sandbox.gateway.route import new_route
 from kit.sandbox.gateway.server import Gateway
 from kit.sandbox.isolation import watch
 from kit.sandbox.layout import Layout
@@ -53,11 +53,8 @@ class Running:
 
 
 class RouteEntry:
-    def __init__(
-        self, listen_on: list[str], resolve: Callable[[str], str], http: bool = False
-    ) -> None:
-        # An HTTP service's route speaks HTTP (the gateway); any other moves bytes.
-        self.route = HttpRoute(resolve=resolve) if http else Route(resolve=resolve)
+    def __init__(self, name: str, listen_on: list[str], resolve: Callable[[str], str]) -> None:
+        self.route = new_route(name, resolve)  # HTTP services get the gateway
         self.listen_on = listen_on
         self.servers: list[asyncio.Server] = []
 
@@ -269,16 +266,13 @@ class Platform:
                 for server in entry.servers:
                     server.close()
                 entry.route.close()
-            entry = RouteEntry(
-                listen, functools.partial(self.resolve, app=app), http=name.endswith(".http")
-            )
+            entry = RouteEntry(name, listen, functools.partial(self.resolve, app=app))
             for spec in listen:
                 entry.servers.append(await _listen_retry(spec, entry.route))
             self.routes[key] = entry
         previous = list(entry.route.backends)
         entry.route.set_backends(backends)
-        if isinstance(entry.route, HttpRoute):
-            await self.gateway.add(app, name.removesuffix(".http"), entry.route)
+        await self.gateway.publish(app, name, entry.route)
         self._save(app)
         return {"previous": previous}
 
@@ -288,7 +282,7 @@ class Platform:
             for server in entry.servers:
                 server.close()
             entry.route.close()
-            self.gateway.remove(app, name.removesuffix(".http"))
+            self.gateway.unpublish(app, name)
             self._save(app)
         return {"removed": entry is not None}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from time import monotonic
 from typing import Any
@@ -23,8 +23,15 @@ from kit.sandbox.gateway.exchange import Exchange
 from kit.sandbox.gateway.health import CHECK_EVERY, Health, probe
 from kit.sandbox.pipe import CONNECT_TIMEOUT, Route, connect_to
 
+HTTP_SUFFIX = ".http"  # the platform's route names for HTTP services: "www.http"
 GATEWAY_TIMEOUT = 60.0  # seconds without a byte from the instance before a 504
 IDLE_KEEP = 4.0  # a kept connection idle longer is not reused (Node.js closes at 5 s)
+
+
+def new_route(name: str, resolve: Callable[[str], str]) -> Route:
+    """The route for the platform's route ``name``: HTTP services (``SVC.http``) get the
+    gateway, TCP ports and data services a byte router."""
+    return HttpRoute(resolve=resolve) if name.endswith(HTTP_SUFFIX) else Route(resolve=resolve)
 
 
 class HttpRoute(Route):

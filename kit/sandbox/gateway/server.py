@@ -21,8 +21,9 @@ from typing import NamedTuple
 from kit.private import private_dir, write_private
 from kit.sandbox.gateway import names
 from kit.sandbox.gateway.client import ClientConnection
-from kit.sandbox.gateway.route import HttpRoute
+from kit.sandbox.gateway.route import HTTP_SUFFIX, HttpRoute
 from kit.sandbox.gateway.tls import Certificates
+from kit.sandbox.pipe import Route
 
 
 class Ports(NamedTuple):
@@ -66,6 +67,15 @@ class Gateway:
         self.apps: dict[str, set[str]] = {}  # app -> its services served here
         self.servers: list[asyncio.Server] = []
         self.certificates = Certificates(gateway_dir(home), lambda app: app in self.apps)
+
+    async def publish(self, app: str, route_name: str, route: Route) -> None:
+        """Serve the platform's route ``route_name`` of ``app`` by name, if it is HTTP."""
+        if isinstance(route, HttpRoute) and route_name.endswith(HTTP_SUFFIX):
+            await self.add(app, route_name.removesuffix(HTTP_SUFFIX), route)
+
+    def unpublish(self, app: str, route_name: str) -> None:
+        if route_name.endswith(HTTP_SUFFIX):
+            self.remove(app, route_name.removesuffix(HTTP_SUFFIX))
 
     def find(self, host: str) -> HttpRoute | None:
         return self.routes.get(names.host_only(host))
