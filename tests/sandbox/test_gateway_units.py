@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 
 from kit.sandbox.gateway import headers, names, pages
 from kit.sandbox.gateway.health import Health, status_of
 from kit.sandbox.gateway.tls import app_of
+
+T = TypeVar("T")
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` on a thread of its own: another test's tool (Playwright's sync
+    API) may keep an event loop running on the main thread for the whole session."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result(30)
 
 
 def _head(*pairs: tuple[bytes, bytes]) -> headers.Head:
@@ -138,7 +150,7 @@ def test_an_instance_is_out_while_its_check_fails_and_back_when_it_passes() -> N
         seen.append(set(health.out))
         return seen
 
-    seen = asyncio.run(run())
+    seen = _run(run())
     assert seen == [{"a"}, set()]
     assert asked == ["a", "a", "a"]
 
@@ -156,7 +168,7 @@ def test_a_refused_instance_is_out_at_once_and_forgotten_when_it_leaves() -> Non
         await asyncio.sleep(0)
         return out_now, set(health.out), len(health.tasks)
 
-    assert asyncio.run(run()) == ({"b"}, set(), 0)
+    assert _run(run()) == ({"b"}, set(), 0)
 
 
 # -- TLS server names ------------------------------------------------------------------------
