@@ -15,7 +15,6 @@ import sys
 from collections.abc import Callable, Sequence
 from functools import partial
 from time import monotonic
-from typing import Any
 
 from kit.sandbox.gateway.backend import BackendConnection
 from kit.sandbox.gateway.client import ClientConnection
@@ -38,7 +37,7 @@ class HttpRoute(Route):
     def __init__(
         self,
         backends: Sequence[str] = (),
-        resolve: Any = None,
+        resolve: Callable[[str], str] | None = None,
         *,
         timeout: float = GATEWAY_TIMEOUT,
         check_every: float | None = None,
