@@ -11,15 +11,42 @@ import click
 from kit.commands._sandbox import chosen_app, layout, service_and_instance
 from kit.errors import UsageError
 
+_TRUST_HINT = "(HTTPS is signed by the sandbox's own CA: dotkit url --trust says how to trust it)"
+
+
+def _gateway_lines(names: list[str], app: str) -> list[str]:
+    """Each service's URLs at the shared gateway (by host name, HTTP and HTTPS)."""
+    from kit.sandbox.gateway import names as gateway_names
+    from kit.sandbox.gateway.server import read_ports
+
+    ports = read_ports(layout().home)
+    if ports is None or not names:
+        return []
+    lines = []
+    for name in names:
+        lines.append(f"{name} (by name): {gateway_names.url('http', app, name, ports.http)}")
+        lines.append(f"{name} (HTTPS): {gateway_names.url('https', app, name, ports.https)}")
+    lines.append(_TRUST_HINT)
+    return lines
+
 
 @click.command("url")
 @click.argument("service", required=False)
+@click.option("--trust", is_flag=True, help="Say how to trust the sandbox's HTTPS certificates.")
 @click.pass_context
-def url_command(ctx: click.Context, service: str | None) -> int:
-    """Print the URL of each HTTP service (or of SERVICE)."""
+def url_command(ctx: click.Context, service: str | None, trust: bool) -> int:
+    """Print the URL of each HTTP service (or of SERVICE): its own port, then its names
+    at the sandbox's gateway over HTTP and HTTPS."""
     from kit.sandbox.state import load_app
 
-    urls = load_app(layout(), chosen_app(ctx)).urls()
+    if trust:
+        from kit.sandbox.gateway.server import ca_path
+        from kit.sandbox.gateway.trust import trust_help
+
+        click.echo(trust_help(ca_path(layout().home)))
+        return 0
+    app = chosen_app(ctx)
+    urls = load_app(layout(), app).urls()
     if service:
         if service not in urls:
             raise UsageError(
@@ -31,6 +58,8 @@ def url_command(ctx: click.Context, service: str | None) -> int:
         click.echo("Nothing is deployed yet: dotkit push")
     for name, url in urls.items():
         click.echo(f"{name}: {url}")
+    for line in _gateway_lines(list(urls), app):
+        click.echo(line)
     return 0
 
 

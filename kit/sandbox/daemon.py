@@ -30,6 +30,7 @@ from kit.sandbox.backend import (
     process_env,
 )
 from kit.sandbox.fields import StateError
+from kit.sandbox.gateway.server import Gateway
 from kit.sandbox.isolation import watch
 from kit.sandbox.layout import Layout
 from kit.sandbox.pids import ping as _ping
@@ -62,6 +63,7 @@ class Platform:
         self.containers: dict[str, Running] = {}
         self.router = Router()
         self.routes = self.router.routes  # "app/name" -> entry
+        self.gateway = Gateway(layout.home)  # the shared HTTP/HTTPS ports, by host name
         self.stop = asyncio.Event()
         self.watchers: set[asyncio.Task[None]] = set()
 
@@ -247,12 +249,16 @@ class Platform:
     ) -> dict[str, Any]:
         resolve = functools.partial(self.resolve, app=app)
         previous = await self.router.set(app, name, listen, backends, resolve)
+        route = self.router.route(app, name)
+        if route is not None:
+            await self.gateway.publish(app, name, route)
         self._save(app)
         return {"previous": previous}
 
     async def op_unroute(self, app: str, name: str) -> dict[str, Any]:
         removed = self.router.remove(app, name)
         if removed:
+            self.gateway.unpublish(app, name)
             self._save(app)
         return {"removed": removed}
 
@@ -312,6 +318,7 @@ class Platform:
                 "backends": list(e.route.backends),
                 "connections": e.route.connections,
                 "failed": e.route.failed,
+                "out_of_rotation": e.route.out_of_rotation(),
             }
             for key, e in self.routes.items()
             if app is None or key.split("/", 1)[0] == app
@@ -346,6 +353,8 @@ class Platform:
         for entry in self.routes.values():
             for server in entry.servers:
                 server.close()
+            entry.route.close()
+        self.gateway.close()
 
     # -- the socket ---------------------------------------------------------------------
 

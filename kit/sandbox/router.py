@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from kit.sandbox.gateway.route import new_route
 from kit.sandbox.pipe import Route, listen
 from kit.sandbox.runtime import Route as RouteRecord
 
@@ -15,14 +16,15 @@ DRAIN_POLL = 0.02
 
 
 class RouteEntry:
-    def __init__(self, listen_on: list[str], resolve: Callable[[str], str]) -> None:
-        self.route = Route(resolve=resolve)
+    def __init__(self, name: str, listen_on: list[str], resolve: Callable[[str], str]) -> None:
+        self.route: Route = new_route(name, resolve)  # HTTP services get the gateway
         self.listen_on = listen_on
         self.servers: list[asyncio.Server] = []
 
     def close(self) -> None:
         for server in self.servers:
             server.close()
+        self.route.close()
 
 
 class Router:
@@ -44,13 +46,17 @@ class Router:
         if entry is None or entry.listen_on != listen_on:
             if entry is not None:
                 entry.close()
-            entry = RouteEntry(listen_on, resolve)
+            entry = RouteEntry(name, listen_on, resolve)
             for spec in listen_on:
                 entry.servers.append(await _listen_retry(spec, entry.route))
             self.routes[key] = entry
         previous = list(entry.route.backends)
         entry.route.set_backends(backends)
         return previous
+
+    def route(self, app: str, name: str) -> Route | None:
+        entry = self.routes.get(f"{app}/{name}")
+        return entry.route if entry is not None else None
 
     def remove(self, app: str, name: str) -> bool:
         entry = self.routes.pop(f"{app}/{name}", None)

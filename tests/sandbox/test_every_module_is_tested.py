@@ -43,8 +43,8 @@ COVERED_ELSEWHERE = {
     "push/switch": "test_push_steps.py (routes) and test_push_orchestration.py (switch, retire)",
     "push/upload": "test_push_steps.py and test_push_orchestration.py",
 }
-# Packages of their own, tested by their own files (tests/sandbox/test_<package>_*.py).
-OWN_PACKAGES = {"isolation", "nodejs"}
+# Packages of their own, tested by their own files (tests/sandbox/<prefix>*.py).
+OWN_PACKAGES = {"isolation": "test_isolation_", "nodejs": "test_node_", "gateway": "test_gateway_"}
 
 
 def _modules() -> list[str]:
@@ -70,3 +70,9 @@ def test_every_sandbox_module_has_a_test_file_or_a_named_reason() -> None:
 
 def test_the_reasons_name_modules_that_exist() -> None:
     assert sorted(set(COVERED_ELSEWHERE) - set(_modules())) == []
+
+
+def test_each_package_of_its_own_has_its_test_files() -> None:
+    for package, prefix in OWN_PACKAGES.items():
+        assert (SANDBOX / package / "__init__.py").is_file(), package
+        assert sorted(TESTS.glob(f"{prefix}*.py")), f"no tests/sandbox/{prefix}*.py for {package}"
