@@ -194,7 +194,8 @@ def judge(app: Target, service: Service, path: str, analysis: JsAnalysis) -> Ite
     for connection in analysis.connections:
         yield _localhost_finding(app, service, path, connection)
     for write in analysis.data_writes:
-        yield _data_finding(service, path, write)
+        if write.where == "data":
+            yield _data_finding(service, path, write)
 
 
 # --- ports --------------------------------------------------------------------------

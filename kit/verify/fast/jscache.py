@@ -37,6 +37,7 @@ from kit.js.analysis import (
     JsAnalysis,
     ListenCall,
     LocalConnection,
+    Origin,
     PortArg,
     Span,
     analyze_js,
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     import sqlite3
 
 # Bump whenever analyze_js or worth_parsing change what they find for the same bytes.
-ANALYZER_VERSION = 1
+ANALYZER_VERSION = 2
 EMPTY = JsAnalysis((), None)
 # Below this much JavaScript to read, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 1 << 20
@@ -113,6 +114,14 @@ def _span(raw: Any) -> Span | None:
     return Span(*raw) if raw is not None else None
 
 
+def _port(raw: Any) -> PortArg:
+    kind, value, env, literal, text, expr, origin, module, member = raw
+    where = Origin(*origin) if origin is not None else None
+    return PortArg(
+        kind, value, env, _span(literal), text, _span(expr), where, module, tuple(member)
+    )
+
+
 def decode(data: str) -> JsAnalysis:
     """The analysis ``encode`` wrote; raises ValueError or TypeError if it is not one."""
     if not data:
@@ -120,14 +129,8 @@ def decode(data: str) -> JsAnalysis:
     listens, error, connections, writes = json.loads(data)
     return JsAnalysis(
         listens=tuple(
-            ListenCall(
-                line,
-                column,
-                server,
-                PortArg(kind, value, env, _span(literal), text, _span(expr)),
-                host,
-            )
-            for line, column, server, (kind, value, env, literal, text, expr), host in listens
+            ListenCall(line, column, server, _port(port), host)
+            for line, column, server, port, host in listens
         ),
         syntax_error=(error[0], error[1]) if error is not None else None,
         connections=tuple(LocalConnection(*c) for c in connections),
