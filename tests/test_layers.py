@@ -38,6 +38,7 @@ LAYERS: dict[str, int] = {
     "kit.js": 1,
     "kit.platform.model": 2,
     "kit.platform.ports": 2,
+    "kit.platform.judge": 2,
     "kit.convert": 3,
     "kit.verify": 3,
     "kit.sandbox": 4,

@@ -80,9 +80,10 @@ class DataWrite(NamedTuple):
 
     line: int
     column: int
-    function: str  # "fs.writeFileSync", "multer"
+    function: str  # "fs.writeFileSync"; for uploads "multer({dest})", "form.uploadDir"
     target: str  # the path as far as it is known: "~/data/db.json", "uploads/…"
     where: WriteWhere = "data"
+    upload: bool = False  # an upload folder handed to middleware, not an fs call
 
 
 class JsAnalysis(NamedTuple):

@@ -23,6 +23,7 @@ from kit.js.syntax import (
     env_read,
     int_value,
     node_text,
+    positions_of,
     property_value,
     required_module,
     spelled,
@@ -232,24 +233,13 @@ def anchor(port: PortArg) -> int | None:
 
 
 def with_origins(source: bytes, listens: list[ListenCall]) -> list[ListenCall]:
-    """``listens`` with the line and column of each port's deciding value filled in,
-    counted in one sweep through the file (a minified file has one long line)."""
-    wanted = sorted({a for a in (anchor(c.port) for c in listens) if a is not None})
-    places: dict[int, Origin] = {}
-    line, line_start, cursor, column = 1, 0, 0, 0
-    for offset in wanted:
-        newlines = source.count(b"\n", cursor, offset)
-        if newlines:
-            line += newlines
-            line_start = source.rfind(b"\n", cursor, offset) + 1
-            cursor, column = line_start, 0
-        column += len(source[cursor:offset].decode("utf-8", errors="replace"))
-        cursor = offset
-        places[offset] = Origin(None, line, column + 1)
+    """``listens`` with the line and column of each port's deciding value filled in."""
+    places = positions_of(source, (a for a in map(anchor, (c.port for c in listens)) if a))
     out = []
     for call in listens:
         at = anchor(call.port)
         if at is not None:
-            call = call._replace(port=call.port._replace(origin=places[at]))
+            where = Origin(None, *places[at])
+            call = call._replace(port=call.port._replace(origin=where))
         out.append(call)
     return out

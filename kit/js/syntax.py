@@ -9,7 +9,7 @@ Python walk over every node).
 """
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cache
 from typing import NamedTuple
 
@@ -169,6 +169,22 @@ def first_error(source: bytes, root: Node) -> tuple[int, int] | None:
         # has_error covers the subtree, so clean branches are never entered.
         stack.extend(reversed([c for c in node.children if c.has_error]))
     return None
+
+
+def positions_of(source: bytes, offsets: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """1-based (line, character column) of each byte offset, counted in one sweep
+    through the file (a minified file is one long line: never decode it twice)."""
+    places: dict[int, tuple[int, int]] = {}
+    line, cursor, column = 1, 0, 0
+    for offset in sorted(set(offsets)):
+        newlines = source.count(b"\n", cursor, offset)
+        if newlines:
+            line += newlines
+            cursor, column = source.rfind(b"\n", cursor, offset) + 1, 0
+        column += len(source[cursor:offset].decode("utf-8", errors="replace"))
+        cursor = offset
+        places[offset] = (line, column + 1)
+    return places
 
 
 class Positions:

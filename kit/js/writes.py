@@ -115,7 +115,8 @@ def upload_folder(reader: PathReader, positions: Positions, hit: Hit) -> DataWri
             return None
         if assignment.child_by_field_name("left") != up[0]:
             return None
-        value, function = assignment.child_by_field_name("right"), f"….{key}"
+        value = assignment.child_by_field_name("right")
+        function = callee_text(source, assignment).split("=")[0].strip() or key
     elif up[0].type == "pair" and len(up) > 3 and up[1].type == "object":
         if up[2].type != "arguments" or up[3].type not in {"call_expression", "new_expression"}:
             return None
@@ -123,7 +124,7 @@ def upload_folder(reader: PathReader, positions: Positions, hit: Hit) -> DataWri
         if key in _MULTER_KEYS and (call.type != "call_expression" or not _is_multer(reader, call)):
             return None
         value = property_value(source, up[1], key)
-        function = callee_text(source, call)
+        function = f"{callee_text(source, call)}({{{key}}})"
     else:
         return None
     value = unwrap(value)
@@ -135,4 +136,4 @@ def upload_folder(reader: PathReader, positions: Positions, hit: Hit) -> DataWri
     if place is None:
         return None
     line, column = positions.of(node)
-    return DataWrite(line, column, function, capped(place[0]), place[1])
+    return DataWrite(line, column, capped(function, 80), capped(place[0]), place[1], upload=True)
