@@ -9,7 +9,7 @@ they need from Node.js. Both are encoded to JSON as nested lists (every type is
 a tuple), which is how the verifier caches them.
 """
 
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 ServerKind = Literal["http", "tcp", "udp", "unknown"]
 # "import": the value is read from another module (``config.port``) and is known
@@ -138,3 +138,28 @@ class ModuleFacts(NamedTuple):
     features: tuple[Feature, ...]
     syntax_error: tuple[int, int] | None
     skipped: str | None = None  # why the file was not analysed (binary, too large)
+
+
+def _span(raw: Any) -> Span | None:
+    return Span(*raw) if raw is not None else None
+
+
+def port_from_json(raw: Any) -> PortArg:
+    """A :class:`PortArg` from its JSON encoding (nested lists); raises on anything else."""
+    kind, value, env, literal, text, expr, origin, module, member = raw
+    where = Origin(*origin) if origin is not None else None
+    return PortArg(
+        kind, value, env, _span(literal), text, _span(expr), where, module, tuple(member)
+    )
+
+
+def facts_from_json(raw: Any) -> ModuleFacts:
+    """:class:`ModuleFacts` from its JSON encoding; raises on anything else."""
+    requires, exports, features, error, skipped = raw
+    return ModuleFacts(
+        requires=tuple(Require(*r) for r in requires),
+        exports=tuple(Export(tuple(key), port_from_json(value)) for key, value in exports),
+        features=tuple(Feature(*f) for f in features),
+        syntax_error=(error[0], error[1]) if error is not None else None,
+        skipped=skipped,
+    )

@@ -98,12 +98,20 @@ def _origin(listen: ListenCall, path: str) -> Origin | None:
     return Origin(origin.path or path, origin.line, origin.column)
 
 
-def _elsewhere(listen: ListenCall, path: str) -> str:
-    """`` (set at config.js:3)`` when the deciding value is not at the call."""
+def _set_at(listen: ListenCall, path: str) -> str | None:
+    """Where the deciding value is written, when that is not at the call itself."""
     origin = _origin(listen, path)
     if origin is None or (origin.path == path and origin.line == listen.line):
-        return ""
-    return f" (set at {origin.path}:{origin.line})"
+        return None
+    if origin.path != path:
+        return f"set in {origin.path}:{origin.line}"
+    return f"set on line {origin.line}"
+
+
+def _elsewhere(listen: ListenCall, path: str) -> str:
+    """`` (set in config.js:3)`` when the deciding value is not at the call."""
+    where = _set_at(listen, path)
+    return f" ({where})" if where else ""
 
 
 def _literal_remedy(listen: ListenCall, path: str, replacement: str) -> Remedy | None:
@@ -212,10 +220,12 @@ class _Judge:
         listen, port = self.listen, self.listen.port
         if port.value is None or port.value == HTTP_PORT:
             return []
-        shown = _shown(listen)
+        shown, notes = _shown(listen), []
         if name not in shown:  # `listen(port)`: say what `port` is
-            shown += f" (process.env.{name} || {port.value})"
-        shown += _elsewhere(listen, self.path)
+            notes.append(f"process.env.{name} || {port.value}")
+        where = _set_at(listen, self.path)
+        notes += [where] if where else []
+        shown += f" ({', '.join(notes)})" if notes else ""
         remedy = _literal_remedy(listen, self.path, str(HTTP_PORT))
         origin = _origin(listen, self.path)
         if name == PLATFORM_HTTP_VAR:

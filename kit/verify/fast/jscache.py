@@ -29,7 +29,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from kit.appfs import RACY_WINDOW_NS
 from kit.js.analysis import (
@@ -37,12 +37,10 @@ from kit.js.analysis import (
     JsAnalysis,
     ListenCall,
     LocalConnection,
-    Origin,
-    PortArg,
-    Span,
     analyze_js,
     worth_parsing,
 )
+from kit.js.model import port_from_json
 
 if TYPE_CHECKING:
     import sqlite3
@@ -110,18 +108,6 @@ def encode(analysis: JsAnalysis) -> str:
     return json.dumps(analysis, separators=(",", ":"), ensure_ascii=False)
 
 
-def _span(raw: Any) -> Span | None:
-    return Span(*raw) if raw is not None else None
-
-
-def _port(raw: Any) -> PortArg:
-    kind, value, env, literal, text, expr, origin, module, member = raw
-    where = Origin(*origin) if origin is not None else None
-    return PortArg(
-        kind, value, env, _span(literal), text, _span(expr), where, module, tuple(member)
-    )
-
-
 def decode(data: str) -> JsAnalysis:
     """The analysis ``encode`` wrote; raises ValueError or TypeError if it is not one."""
     if not data:
@@ -129,7 +115,7 @@ def decode(data: str) -> JsAnalysis:
     listens, error, connections, writes = json.loads(data)
     return JsAnalysis(
         listens=tuple(
-            ListenCall(line, column, server, _port(port), host)
+            ListenCall(line, column, server, port_from_json(port), host)
             for line, column, server, port, host in listens
         ),
         syntax_error=(error[0], error[1]) if error is not None else None,
