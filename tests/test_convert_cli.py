@@ -103,8 +103,8 @@ def test_json_report_is_one_document(guide_app: Path, tmp_path: Path, cli) -> No
         "changed": 5,
         "dropped": 3,
         "manual": 1,
-        "errors": 0,
-        "warnings": 1,
+        "errors": 1,
+        "warnings": 0,
         "infos": 1,
         "files_fixed": 0,
     }

@@ -26,7 +26,7 @@ def run_convert(
     force: bool,
     strict: bool,
     fix: bool,
-    node_version: str,
+    node_version: str | None,
     fmt: str,
 ) -> int:
     if not src.exists():

@@ -33,9 +33,9 @@ from kit.platform.facts import CONVERT_NODE_VERSION, NODE_VERSIONS
 @click.option(
     "--node-version",
     type=click.Choice(NODE_VERSIONS),
-    default=CONVERT_NODE_VERSION,
-    show_default=True,
-    help="config: node_version for every service.",
+    default=None,
+    help="config: node_version for every service.  [default: the newest the platform "
+    f"offers that each Gear's package.json engines.node allows, else {CONVERT_NODE_VERSION}]",
 )
 @format_option("text", "json")
 def convert_command(
@@ -45,7 +45,7 @@ def convert_command(
     force: bool,
     strict: bool,
     fix: bool,
-    node_version: str,
+    node_version: str | None,
     fmt: str,
 ) -> int:
     """Convert the nodeSocket app in SRC into a dotCloud app.

@@ -73,7 +73,8 @@ def render_text(conversion: Conversion, *, source: str, outcome: str) -> str:
         "",
         f"{counts['converted']} converted, {counts['changed']} changed, "
         f"{counts['dropped']} dropped, {counts['manual']} manual; "
-        f"{counts['warnings']} warning(s), {counts['infos']} note(s).",
+        f"{counts['errors']} error(s), {counts['warnings']} warning(s), "
+        f"{counts['infos']} note(s) for the platform.",
         outcome,
     ]
     return "\n".join(out) + "\n"

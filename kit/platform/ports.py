@@ -19,11 +19,12 @@ documentation says so. The rule accepts it, and asks for 8080 as its fallback.
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Literal, NamedTuple
 
 from kit.findings import Severity
-from kit.js.model import ListenCall, Origin, Span
+from kit.js.fix import Edit, Wanted, plan_edits
+from kit.js.model import JsAnalysis, ListenCall, Origin, Span
 from kit.platform.envkeys import port_var
 from kit.platform.facts import ENVIRONMENT_JSON, HTTP_PORT
 from kit.platform.model import Service
@@ -336,3 +337,47 @@ def judge_listen(
 def port_env_names(listens: list[ListenCall]) -> set[str]:
     """The environment variables these listens read their port from."""
     return {call.port.env_name for call in listens if call.port.env_name is not None}
+
+
+def wanted_edits(
+    path: str, judged: Iterable[tuple[ListenCall, PortProblem]]
+) -> dict[str, list[Wanted]]:
+    """The code edits the problems' remedies ask for, by the file they change.
+
+    ``path`` is the file of the listens; a remedy may change another file (the
+    config module a port is read from)."""
+    out: dict[str, list[Wanted]] = {}
+    for listen, problem in judged:
+        remedy = problem.remedy
+        if remedy is None or remedy.kind != "code" or remedy.span is None:
+            continue
+        target = remedy.path or path
+        expr = listen.port.expr if target == path else None
+        wish = Wanted(remedy.span, remedy.replacement, expr, listen.port.text)
+        out.setdefault(target, []).append(wish)
+    return out
+
+
+def plan_port_fixes(source: bytes, analysis: JsAnalysis, *, tcp_port_env: str | None) -> list[Edit]:
+    """The port edits for one file on its own: HTTP listens to 8080, TCP listens to
+    ``process.env[tcp_port_env]`` (left alone when that is None)."""
+    port_name = tcp_port_env.removeprefix("PORT_").lower() if tcp_port_env else None
+    service = Service(
+        name="www",
+        type="nodejs",
+        approot=".",
+        line=None,
+        instances=1,
+        ports={port_name: "tcp"} if port_name else {},
+        environment={},
+        process=None,
+        processes={},
+        approot_ok=True,
+    )
+    judged = [
+        (listen, problem)
+        for listen in analysis.listens
+        if listen.server != "tcp" or port_name is not None
+        for problem in judge_listen(listen, "", service)
+    ]
+    return plan_edits(source, wanted_edits("", judged).get("", []))
