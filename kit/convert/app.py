@@ -10,11 +10,12 @@ cannot be converted, so nothing is ever written from a half-understood app.
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from kit.convert.gear import GearResult, Options, PendingRow, convert_gear
+from kit.convert.gear import GearResult, Options, convert_gear
 from kit.convert.gears import GearInput
 from kit.convert.migration import GUIDE_TERMS, LOSSY_ACTIONS, CodeEdit, ReportRow
 from kit.convert.naming import assign_service_names
 from kit.convert.render import ServicePlan, key_lines, render_build_file
+from kit.convert.rows import PendingRow
 from kit.convert.torque import parse_torque
 from kit.errors import InputError
 from kit.files import OutFile

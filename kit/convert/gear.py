@@ -13,19 +13,18 @@ from typing import NamedTuple
 from kit.convert.code import GearCode, join
 from kit.convert.codecheck import review_code, review_packages
 from kit.convert.codeports import TCP_PORT_ENV, TCP_PORT_NAME, review_ports
+from kit.convert.environment import environment as read_environment
 from kit.convert.gears import GearInput
-from kit.convert.migration import GUIDE_CONFIG, GUIDE_PORTS, Action, CodeEdit, ReportRow
+from kit.convert.migration import GUIDE_PORTS, CodeEdit
 from kit.convert.nodever import choose_node_version
 from kit.convert.render import ServicePlan, UncarriableValue, render_supervisord
-from kit.convert.torque import EnvVar, Torque
+from kit.convert.rows import PendingRow, Rows
+from kit.convert.torque import Torque
 from kit.files import OutFile
 from kit.findings import Finding
 from kit.js.packages import read_package
 from kit.platform.facts import BUILD_FILE, ENVIRONMENT_JSON, HTTP_PORT, SUPERVISORD_FILE
 from kit.platform.model import Service
-from kit.platform.names import env_key_problem, normalize_env_key
-from kit.platform.ports import Setting
-from kit.secrets import has_secret, is_secret_key, shown_value
 
 SCRIPT_SUFFIXES = (".js", ".mjs", ".cjs")
 
@@ -36,13 +35,6 @@ class Options(NamedTuple):
     source_name: str = "app"
 
 
-class PendingRow(NamedTuple):
-    """A report row whose target line is found once the build file is rendered."""
-
-    row: ReportRow
-    target_key: tuple[str, ...] | None = None
-
-
 class GearResult(NamedTuple):
     source: GearInput
     service: str
@@ -51,41 +43,6 @@ class GearResult(NamedTuple):
     conf: OutFile
     rows: list[PendingRow]
     edits: list[CodeEdit]
-
-
-class _Rows:
-    def __init__(self, gear: GearInput, service: str, torque: Torque) -> None:
-        self.gear, self.service, self.torque = gear, service, torque
-        self.rows: list[PendingRow] = []
-
-    def add(
-        self,
-        source: str,
-        action: Action,
-        old: str,
-        new: str,
-        line: int | None,
-        target: tuple[str | None, tuple[str, ...] | None, int | None],
-        reason: str,
-        guide: str = GUIDE_CONFIG,
-        source_path: str | None = None,
-    ) -> None:
-        path, key, target_line = target
-        row = ReportRow(
-            self.gear.dirname,
-            self.service,
-            source,
-            action,
-            old,
-            new,
-            source_path or self.torque.path,
-            line,
-            path,
-            target_line,
-            reason,
-            guide,
-        )
-        self.rows.append(PendingRow(row, key))
 
 
 def _line(torque: Torque, key: str) -> int | None:
@@ -128,114 +85,7 @@ def _check_files(gear: GearInput, torque: Torque, findings: list[Finding]) -> bo
     return ok
 
 
-class _Environment(NamedTuple):
-    values: list[tuple[str, str]]
-    secret_keys: set[str]
-    settings: dict[str, Setting]
-    ok: bool
-
-
-def _drop_port(rows: _Rows, findings: list[Finding], var: EnvVar, listened: str | None) -> None:
-    if listened is None:
-        reason = (
-            f"HTTP services listen on port {HTTP_PORT} on dotCloud; a port setting has no "
-            "meaning there"
-        )
-    else:
-        reason = (
-            f"the code listens on it ({listened}); on dotCloud an HTTP server listens on "
-            f"{HTTP_PORT} and a TCP port is assigned, so a port setting is not carried over"
-        )
-    rows.add(
-        f"env.{var.key}",
-        "dropped",
-        var.value,
-        "",
-        var.pos.line,
-        (None, None, None),
-        reason,
-        GUIDE_PORTS,
-    )
-    findings.append(
-        Finding(
-            "port-dropped",
-            "info",
-            rows.torque.path,
-            var.pos.line,
-            var.pos.column,
-            f'env "{var.key}" ({var.value}) was dropped: on dotCloud an HTTP service must listen '
-            f"on port {HTTP_PORT}, and TCP ports are assigned by the platform",
-            f"make the code listen on {HTTP_PORT} (dotkit convert --fix does it for a literal "
-            "port)",
-        )
-    )
-
-
-def _env_error(
-    findings: list[Finding], torque: Torque, var: EnvVar, message: str, fix: str
-) -> None:
-    rule = "env-key-collision" if "both become" in message else "env-key-invalid"
-    findings.append(Finding(rule, "error", torque.path, var.pos.line, var.pos.column, message, fix))
-
-
-def _environment(
-    rows: _Rows, findings: list[Finding], secrets: set[str], port_reads: dict[str, str]
-) -> _Environment:
-    """The ``env`` keys as dotcloud.yml environment; port settings left behind."""
-    torque = rows.torque
-    out = _Environment([], set(), {}, True)
-    seen: dict[str, EnvVar] = {}
-    for var in torque.env:
-        norm = normalize_env_key(var.key)
-        if var.key.lower() == "port" or norm in port_reads:
-            _drop_port(rows, findings, var, port_reads.get(norm))
-            continue
-        problem = env_key_problem(norm)
-        if problem or norm in seen:
-            first = seen.get(norm)
-            message = (
-                f'env "{var.key}" cannot become an environment variable: {problem}'
-                if problem or first is None
-                else f'env "{var.key}" and "{first.key}" (line {first.pos.line}) both become {norm}'
-            )
-            fix = (
-                "rename the key to letters, digits, - . and _ (not starting with a digit)"
-                if problem
-                else "rename or remove one of them"
-            )
-            _env_error(findings, torque, var, message, fix)
-            out = out._replace(ok=False)
-            continue
-        seen[norm] = var
-        out.values.append((norm, var.value))
-        out.settings[norm] = Setting(torque.path, var.pos.line, var.pos.column)
-        if has_secret(var.key, var.value):
-            secrets.add(var.value)
-        if is_secret_key(var.key):
-            out.secret_keys.add(norm)
-        _env_row(rows, var, norm)
-    return out
-
-
-def _env_row(rows: _Rows, var: EnvVar, norm: str) -> None:
-    shown = shown_value(var.key, var.value)
-    notes = []
-    if norm != var.key:
-        notes.append(f"variable names are upper-case with _ ({var.key} -> {norm})")
-    if var.source_kind != "string":
-        notes.append(f"the {var.source_kind} is written as the string {shown!r}")
-    rows.add(
-        f"env.{var.key}",
-        "changed" if notes else "converted",
-        f"{var.key}={shown}",
-        f"{norm}={shown}",
-        var.pos.line,
-        (BUILD_FILE, (rows.service, "environment", norm), None),
-        "; ".join(notes) or "carried over as is",
-    )
-
-
-def _command(rows: _Rows, findings: list[Finding], conf_path: str) -> str | None:
+def _command(rows: Rows, findings: list[Finding], conf_path: str) -> str | None:
     torque = rows.torque
     argv = ("node", torque.start, *torque.parameters)
     try:
@@ -277,7 +127,7 @@ def _command(rows: _Rows, findings: list[Finding], conf_path: str) -> str | None
     return conf_text
 
 
-def _route(rows: _Rows, tcp: bool) -> None:
+def _route(rows: Rows, tcp: bool) -> None:
     torque = rows.torque
     if torque.route is None:
         return
@@ -328,10 +178,10 @@ def convert_gear(
 ) -> GearResult | None:
     """The Gear as a service plan, its supervisord.conf, report rows and code edits;
     None when an error (added to ``findings``) stops it."""
-    rows = _Rows(gear, service, torque)
+    rows = Rows(gear, service, torque)
     files_ok = _check_files(gear, torque, findings)
     code = GearCode(gear)
-    environment = _environment(rows, findings, secrets, _port_reads(code))
+    environment = read_environment(rows, findings, secrets, _port_reads(code))
     conf_path = join(gear.approot, SUPERVISORD_FILE)
     conf_text = _command(rows, findings, conf_path)
     if conf_text is None:
