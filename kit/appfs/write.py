@@ -200,7 +200,7 @@ def _kept(out: Path, ours: set[str]) -> list[str]:
             continue
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
-            if rel in ours or rel == MANIFEST or rel == _RECORD_DIR:
+            if rel in ours or rel in (MANIFEST, _RECORD_DIR):
                 continue
             if entry.is_dir(follow_symlinks=False):
                 inside = any(p.startswith(rel + "/") for p in ours)
