@@ -7,10 +7,12 @@ the app root, as the findings and the written files are.
 """
 
 from kit.convert.gears import GearInput
-from kit.js.analysis import analyze_js
+from kit.js.analysis import analyze_js, browser_asset, worth_parsing
 from kit.js.link import Linker, Loaded, loaded_files, resolve
 from kit.js.model import JsAnalysis, ListenCall, ModuleFacts
 from kit.js.modules import analyze_json_module, analyze_module
+
+EMPTY = JsAnalysis((), None)  # a file holding nothing the rules look for: not parsed
 
 
 def join(approot: str, name: str) -> str:
@@ -26,7 +28,9 @@ class GearCode:
         self.data = {join(gear.approot, rel): data for rel, data in gear.data}
         self.files = frozenset(join(gear.approot, rel) for rel in gear.files)
         self.analyses: dict[str, JsAnalysis] = {
-            path: analyze_js(source) for path, source in self.sources.items()
+            path: analyze_js(source) if worth_parsing(source) else EMPTY
+            for path, source in self.sources.items()
+            if not browser_asset(path)
         }
         self._facts: dict[str, ModuleFacts | None] = {}
         self.linker = Linker(self.files, self.facts)

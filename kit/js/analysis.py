@@ -59,6 +59,10 @@ WRITE_TOKENS = (
     b"writeJson",
 )
 UPLOAD_TOKENS = (b"dest", b"uploadDir")
+# Folders whose scripts are for browsers (Express serves them with its static
+# middleware), and minified bundles: never what a service's node runs, so the
+# scan leaves them out (a file node does load is still followed, see kit.js.link).
+BROWSER_FOLDERS = frozenset({"public", "static", "assets", "bower_components"})
 
 
 def _has_any(source: bytes, tokens: tuple[bytes, ...]) -> bool:
@@ -80,6 +84,13 @@ class _Searches:
 
     def any(self) -> bool:
         return any(vars(self).values())
+
+
+def browser_asset(path: str) -> bool:
+    """Whether ``path`` (posix, relative) is browser code: under a public, static,
+    assets or bower_components folder, or a minified ``.min.js``."""
+    parts = path.split("/")
+    return path.endswith(".min.js") or any(part in BROWSER_FOLDERS for part in parts[:-1])
 
 
 def worth_parsing(source: bytes) -> bool:
@@ -163,6 +174,7 @@ __all__ = [
     "ServerKind",
     "Span",
     "analyze_js",
+    "browser_asset",
     "line_column",
     "worth_parsing",
 ]

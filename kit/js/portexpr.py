@@ -157,7 +157,7 @@ def classify(scope: Scope, raw: Node | None, text: str, depth: int = 0) -> PortA
     if node.type == "binary_expression":
         found = _either(scope, node, text, depth)
     elif node.type in {"identifier", "shorthand_property_identifier"}:
-        value = scope.value_of(node_text(scope.source, node))
+        value = scope.value_of(node_text(scope.source, node), node)
         inner = classify(scope, value, text, depth + 1) if value is not None else computed
         found = None if inner.kind in {"computed", "missing"} else inner
     elif node.type == "object":

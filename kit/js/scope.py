@@ -56,6 +56,7 @@ class Scope:
         self.factories: dict[str, ServerKind] = {}  # `express`, destructured `createServer`
         self.servers: dict[str, ServerKind] = {}
         self.declared: dict[str, list[Node | None]] = {}
+        self.declarators: dict[str, list[Node]] = {}  # where each declaration is
         self.assigned: dict[str, list[Node | None]] = {}  # `x = ...`, declared or not
         self.updated: set[str] = set()  # `x++`, `x += 1`
         self.bound: dict[str, str] = {}  # `fs` in `var fs = require('fs')` -> "fs"
@@ -91,9 +92,24 @@ class Scope:
             return [] if name in self.assigned else self.declared[name]
         return self.assigned.get(name, [])
 
-    def value_of(self, name: str) -> Node | None:
+    def value_of(self, name: str, at: Node | None = None) -> Node | None:
+        """The one value ``name`` has; with ``at`` (where it is used), a name declared
+        in several functions resolves to the declaration of the nearest one around
+        ``at`` (Express's ``bin/www`` declares ``port`` at the top and inside
+        ``normalizePort``)."""
         values = self.values(name)
-        return values[0] if len(values) == 1 else None
+        if len(values) == 1:
+            return values[0]
+        if at is None or not values or len(values) != len(self.declarators.get(name, [])):
+            return None
+        by_owner: dict[int, list[Node]] = {}
+        for declarator in self.declarators[name]:
+            by_owner.setdefault(_owner(declarator), []).append(declarator)
+        for owner in _owners(at):
+            found = by_owner.get(owner, [])
+            if found:
+                return found[0].child_by_field_name("value") if len(found) == 1 else None
+        return None
 
     def module_name(self, node: Node | None) -> str | None:
         """The module an expression is, by binding or an inline ``require``."""
@@ -173,6 +189,38 @@ class Scope:
         yield from found.items()
 
 
+_FUNCTIONS = frozenset(
+    {
+        "function_declaration",
+        "function_expression",
+        "function",
+        "arrow_function",
+        "method_definition",
+        "generator_function",
+        "generator_function_declaration",
+    }
+)
+_MAX_OWNER_DEPTH = 256  # deeper than code people write; bounded for hostile input
+_UNKNOWN = -2
+
+
+def _owners(node: Node) -> list[int]:
+    """The functions around ``node``, innermost first, by start byte; -1 is the file."""
+    owners: list[int] = []
+    current = node.parent
+    for _ in range(_MAX_OWNER_DEPTH):
+        if current is None:
+            return [*owners, -1]
+        if current.type in _FUNCTIONS:
+            owners.append(current.start_byte)
+        current = current.parent
+    return [_UNKNOWN]
+
+
+def _owner(declarator: Node) -> int:
+    return _owners(declarator)[0]
+
+
 def pattern_names(source: bytes, part: Node) -> tuple[str | None, str | None]:
     """(imported key, local name) of one `{key: local}` / `{key as local}` entry."""
     if part.type == "shorthand_property_identifier_pattern":
@@ -222,6 +270,7 @@ def _bind_declarator(scope: Scope, node: Node, targets: list[tuple[Node, Node | 
         scope.bind_module(name, module)
     if name.type == "identifier":
         scope.declared.setdefault(node_text(scope.source, name), []).append(value)
+        scope.declarators.setdefault(node_text(scope.source, name), []).append(node)
         targets.append((name, value))
 
 
