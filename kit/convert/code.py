@@ -7,7 +7,7 @@ the app root, as the findings and the written files are.
 """
 
 from kit.convert.gears import GearInput
-from kit.js.analysis import analyze_js, browser_asset, worth_parsing
+from kit.js.analysis import analyze_js, not_served, worth_parsing
 from kit.js.link import Linker, Loaded, loaded_files, resolve
 from kit.js.model import JsAnalysis, ListenCall, ModuleFacts
 from kit.js.modules import analyze_json_module, analyze_module
@@ -30,7 +30,7 @@ class GearCode:
         self.analyses: dict[str, JsAnalysis] = {
             path: analyze_js(source) if worth_parsing(source) else EMPTY
             for path, source in self.sources.items()
-            if not browser_asset(path)
+            if not not_served(path)
         }
         self._facts: dict[str, ModuleFacts | None] = {}
         self.linker = Linker(self.files, self.facts)

@@ -60,9 +60,12 @@ WRITE_TOKENS = (
 )
 UPLOAD_TOKENS = (b"dest", b"uploadDir")
 # Folders whose scripts are for browsers (Express serves them with its static
-# middleware), and minified bundles: never what a service's node runs, so the
-# scan leaves them out (a file node does load is still followed, see kit.js.link).
-BROWSER_FOLDERS = frozenset({"public", "static", "assets", "bower_components"})
+# middleware) or for the test runner, and minified bundles: never what a service's
+# node runs, so the scan leaves them out (a file node does load is still followed,
+# see kit.js.link).
+NOT_SERVED_FOLDERS = frozenset(
+    {"public", "static", "assets", "bower_components", "test", "tests", "spec", "__tests__"}
+)
 
 
 def _has_any(source: bytes, tokens: tuple[bytes, ...]) -> bool:
@@ -86,11 +89,12 @@ class _Searches:
         return any(vars(self).values())
 
 
-def browser_asset(path: str) -> bool:
-    """Whether ``path`` (posix, relative) is browser code: under a public, static,
-    assets or bower_components folder, or a minified ``.min.js``."""
+def not_served(path: str) -> bool:
+    """Whether ``path`` (posix, relative) is code a service's node does not run:
+    browser code (under public, static, assets or bower_components, or a minified
+    ``.min.js``) or tests (under test, tests, spec or __tests__)."""
     parts = path.split("/")
-    return path.endswith(".min.js") or any(part in BROWSER_FOLDERS for part in parts[:-1])
+    return path.endswith(".min.js") or any(part in NOT_SERVED_FOLDERS for part in parts[:-1])
 
 
 def worth_parsing(source: bytes) -> bool:
@@ -174,7 +178,7 @@ __all__ = [
     "ServerKind",
     "Span",
     "analyze_js",
-    "browser_asset",
     "line_column",
+    "not_served",
     "worth_parsing",
 ]

@@ -19,7 +19,7 @@ from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 from kit.findings import Finding
-from kit.js.analysis import JsAnalysis, browser_asset
+from kit.js.analysis import JsAnalysis, not_served
 from kit.js.link import Linker
 from kit.platform import judge as rules
 from kit.platform import ports
@@ -194,7 +194,7 @@ def check_code(
         for f in app.files
         if f.endswith(SCRIPT_SUFFIXES)
         and ("node_modules" not in f or not _in_node_modules(f))
-        and not browser_asset(f)
+        and not not_served(f)
     )
     entries = {s.name: loaded.entry_scripts(app, s) for s in services}
     owned = {s.name: sorted({*_under(scripts, s.approot), *entries[s.name]}) for s in services}
