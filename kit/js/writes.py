@@ -116,7 +116,7 @@ def upload_folder(reader: PathReader, positions: Positions, hit: Hit) -> DataWri
         if assignment.child_by_field_name("left") != up[0]:
             return None
         value = assignment.child_by_field_name("right")
-        function = callee_text(source, assignment).split("=")[0].strip() or key
+        function = node_text(source, up[0]) if up[0].end_byte - up[0].start_byte < 80 else key
     elif up[0].type == "pair" and len(up) > 3 and up[1].type == "object":
         if up[2].type != "arguments" or up[3].type not in {"call_expression", "new_expression"}:
             return None
