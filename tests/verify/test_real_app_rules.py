@@ -193,13 +193,14 @@ def test_engines_and_unpinned_dependencies(tmp_path: Path) -> None:
         "www/node_modules/express/package.json": '{"name": "express", "version": "4.16.4", "engines": {"node": ">= 0.10.0"}}',
     }
     app = app_of(tmp_path, files)
-    found = [
-        f for f in check_project(app) if f.rule in {"node-version-engines", "dependency-unpinned"}
-    ]
+    wanted = {"node-version-engines", "dependency-unpinned"}
+    found = sorted(
+        (f for f in check_project(app) if f.rule in wanted), key=lambda f: (f.line, f.rule)
+    )
     assert where(found) == [
         ("node-version-engines", "www/package.json", 3),
-        ("node-version-engines", "www/package.json", 4),
         ("dependency-unpinned", "www/package.json", 4),
+        ("node-version-engines", "www/package.json", 4),
     ]
     assert found[2].message.startswith(
         "express 4.16.4, as installed in node_modules, needs Node.js '>= 0.10.0'"
