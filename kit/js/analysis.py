@@ -97,6 +97,16 @@ def not_served(path: str) -> bool:
     return path.endswith(".min.js") or any(part in NOT_SERVED_FOLDERS for part in parts[:-1])
 
 
+# Coarser tokens that every token above contains ("File" is in writeFile,
+# appendFile, copyFile and outputFile): fewer passes over a file that holds none.
+_GATE_CONNECT = (b"connect", b"Connection", b"Client", b"Pool", b"Redis")
+_GATE_WRITE = (b"File", b"Write", b"mkdir", b"rename", b"writeJson")
+
+
+def _has(source: bytes, tokens: tuple[bytes, ...]) -> bool:
+    return any(token in source for token in tokens)
+
+
 def worth_parsing(source: bytes) -> bool:
     """False when :func:`analyze_js` is sure to find no listen, connection or write.
 
@@ -105,7 +115,11 @@ def worth_parsing(source: bytes) -> bool:
     errors go unseen, which ``verify`` reports only for the files node loads,
     through :mod:`kit.js.modules`).
     """
-    return _Searches(source).any()
+    if _has(source, LISTEN_TOKENS) or _has(source, LOOPBACK_TOKENS) or b"dgram" in source:
+        return _Searches(source).any()
+    if _has(source, _GATE_WRITE) or _has(source, UPLOAD_TOKENS) or _has(source, _GATE_CONNECT):
+        return _Searches(source).any()
+    return False
 
 
 def _listens(source: bytes, root: Node, searches: _Searches) -> list[tuple[Node, str]]:

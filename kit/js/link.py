@@ -79,12 +79,18 @@ class Loaded(NamedTuple):
     line: int | None  # of that require
 
 
-def loaded_files(entries: Sequence[str], files: Sequence[str], facts_of: FactsOf) -> list[Loaded]:
+def loaded_files(
+    entries: Sequence[str],
+    files: Sequence[str],
+    facts_of: FactsOf,
+    present: AbstractSet[str] | None = None,
+) -> list[Loaded]:
     """The entry scripts and every app file they load, in the order found.
 
-    ``files`` is the app's sorted file list; ``facts_of`` gives a file's module facts
-    (None when it cannot be read)."""
-    present = frozenset(files)
+    ``files`` is the app's sorted file list (``present``, the same as a set, when
+    the caller has one); ``facts_of`` gives a file's module facts (None when it
+    cannot be read)."""
+    present = present if present is not None else frozenset(files)
     seen: dict[str, Loaded] = {}
     queue = [Loaded(entry, None, None) for entry in entries if entry in present]
     while queue and len(seen) < MAX_LOADED:

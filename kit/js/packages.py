@@ -92,6 +92,22 @@ def read_package(data: bytes) -> Package | None:
     )
 
 
+def package_start(data: bytes) -> tuple[str | None, str | None]:
+    """``scripts.start`` and ``main`` of a package.json, quickly (no positions)."""
+    import json
+
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError):
+        return None, None
+    if not isinstance(value, dict):
+        return None, None
+    scripts = value.get("scripts")
+    start = scripts.get("start") if isinstance(scripts, dict) else None
+    main = value.get("main")
+    return (start if isinstance(start, str) else None, main if isinstance(main, str) else None)
+
+
 def branch_version(branch: str) -> tuple[int, int] | None:
     """``v0.8.x`` -> (0, 8)."""
     match = re.fullmatch(r"v?(\d+)\.(\d+)\.x", branch)

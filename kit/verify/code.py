@@ -196,7 +196,8 @@ def check_code(
         and ("node_modules" not in f or not _in_node_modules(f))
         and not not_served(f)
     )
-    entries = {s.name: loaded.entry_scripts(app, s) for s in services}
+    present = frozenset(app.files)
+    entries = {s.name: loaded.entry_scripts(app, s, present) for s in services}
     owned = {s.name: sorted({*_under(scripts, s.approot), *entries[s.name]}) for s in services}
     wanted = {path for paths in owned.values() for path in paths}
     analyses, _, new_index = analyse_app(
@@ -212,7 +213,7 @@ def check_code(
         index.clear()
         index.update(new_index)
     modules = cache_path.with_name(MODULES_CACHE_NAME) if cache_path is not None else None
-    store = ModuleStore(app.root, modules)
+    store = ModuleStore(app.root, modules, {rel: entry[3] for rel, entry in new_index.items()})
     findings: set[Finding] = set()
     try:
         link = loaded.linker(app, store)
@@ -221,7 +222,7 @@ def check_code(
                 analysis = analyses.get(path, EMPTY)
                 if analysis is not EMPTY:  # most files: nothing to judge
                     findings.update(judge(app, service, path, analysis, link))
-        findings.update(loaded.check_loaded(app, services, store, sorted(app.files)))
+        findings.update(loaded.check_loaded(services, entries, store, sorted(app.files)))
     finally:
         store.save()
     return sorted(findings, key=lambda f: (f.path, f.line or 0, f.column or 0, f.rule))

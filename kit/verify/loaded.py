@@ -13,11 +13,11 @@ uses. The same module facts let a port read from another module
 import configparser
 import contextlib
 import posixpath
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from kit.findings import Finding
 from kit.js.link import Linker, loaded_files
-from kit.js.packages import entry_of_start, read_package
+from kit.js.packages import entry_of_start, package_start
 from kit.platform.facts import CURRENT, SUPERVISORD_FILE
 from kit.platform.judge import API_RULE, PARSE_RULE, SEVERITIES, SYNTAX_RULE, judge_features
 from kit.platform.model import Service
@@ -113,8 +113,9 @@ def _script(command: str, approot: str, package_start: str | None) -> str | None
     return posixpath.normpath(_rel(approot, entry))
 
 
-def entry_scripts(app: Target, service: Service) -> list[str]:
-    """The scripts node starts for ``service``, relative to the app root."""
+def entry_scripts(app: Target, service: Service, files: frozenset[str] | None = None) -> list[str]:
+    """The scripts node starts for ``service``, relative to the app root (``files``:
+    the app's files as a set, when the caller has one)."""
     disk = disk_of(app)
     commands = [c for c in (service.process, *service.processes.values()) if c]
     conf = _rel(service.approot, SUPERVISORD_FILE)
@@ -122,19 +123,16 @@ def entry_scripts(app: Target, service: Service) -> list[str]:
         with contextlib.suppress(OSError):
             commands += supervisor_commands(disk.read(conf).decode("utf-8", "replace"))
     package_json = _rel(service.approot, "package.json")
-    package = None
+    start, main = None, None
     if package_json in app.files:
-        try:
-            package = read_package(disk.read(package_json))
-        except OSError:
-            package = None
-    start = package.start if package is not None else None
+        with contextlib.suppress(OSError):
+            start, main = package_start(disk.read(package_json))
     found = [_script(c, service.approot, start) for c in commands]
-    if not commands and package is not None:  # nothing says: npm's own default
+    if not commands:  # nothing says: npm's own default
         found.append(_script(start, service.approot, None) if start else None)
-        if package.main:
-            found.append(posixpath.normpath(_rel(service.approot, package.main)))
-    files = frozenset(app.files)
+        if main:
+            found.append(posixpath.normpath(_rel(service.approot, main)))
+    files = files if files is not None else frozenset(app.files)
     if not any(found):  # nothing names a script: the names apps of the time used
         found = [_rel(service.approot, name) for name in CONVENTIONAL_ENTRIES]
         found = [next((f for f in found if f in files), None)]
@@ -150,17 +148,21 @@ def entry_scripts(app: Target, service: Service) -> list[str]:
 
 
 def check_loaded(
-    app: Target, services: Iterable[Service], store: ModuleStore, files: Sequence[str]
+    services: Iterable[Service],
+    entries: Mapping[str, list[str]],
+    store: ModuleStore,
+    files: Sequence[str],
 ) -> list[Finding]:
-    """Node.js version findings for the files each service's node loads."""
+    """Node.js version findings for the files each service's node loads, from its
+    ``entries`` (by service name); ``files`` is the app's sorted file list."""
     findings: list[Finding] = []
     judged: set[tuple[str, str]] = set()
+    present = frozenset(files)
     for service in services:
         version = service.node_version
         if version is None:
             continue
-        entries = entry_scripts(app, service)
-        for item in loaded_files(entries, files, store.facts):
+        for item in loaded_files(entries.get(service.name, []), files, store.facts, present):
             if (item.path, version) in judged:
                 continue
             judged.add((item.path, version))

@@ -18,6 +18,7 @@ import json
 import os
 import stat
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     import sqlite3
 
 # Bump whenever analyze_module or analyze_json_module change for the same bytes.
-MODULES_VERSION = 1
+MODULES_VERSION = 2
 KEEP_DAYS = 30
 _BUSY_TIMEOUT_S = 5.0
 _SCHEMA = """
@@ -65,8 +66,13 @@ def decode(data: str) -> ModuleFacts | None:
 class ModuleStore:
     """Module facts by path relative to ``root``; :meth:`save` keeps what was new."""
 
-    def __init__(self, root: Path, cache_path: Path | None) -> None:
+    def __init__(
+        self, root: Path, cache_path: Path | None, digests: Mapping[str, bytes] | None = None
+    ) -> None:
+        """``digests``: the SHA-256 of files whose content is known this run (the stat
+        index of :mod:`kit.verify.fast.jscache`), so those are not read again."""
         self.root = os.fspath(root)
+        self.digests = digests or {}
         self.cache_path = cache_path
         self._connection: sqlite3.Connection | None = None
         self._opened = False
@@ -75,20 +81,30 @@ class ModuleStore:
 
     def facts(self, rel: str) -> ModuleFacts | None:
         """The facts of the file ``rel``; None when it is not a readable regular file."""
+        kind = "json" if rel.endswith(".json") else "js"
+        digest = self.digests.get(rel) if kind == "js" else None
+        known = self._known(digest, kind) if digest is not None else None
+        if known is not None:
+            return known
         source = _read(f"{self.root}/{rel}")
         if source is None:
             return None
-        kind = "json" if rel.endswith(".json") else "js"
-        digest = hashlib.sha256(kind.encode() + b"\0" + source).digest()
-        known = _memo.get((digest, kind))
-        if known is None:
-            known = self._stored(digest)
+        salt = b"json\0" if kind == "json" else b""  # JSON is read as data, not code
+        digest = hashlib.sha256(salt + source).digest()
+        known = self._known(digest, kind)
         if known is None:
             known = analyze_json_module(source) if kind == "json" else analyze_module(source)
             self._new[digest] = encode(known)
-        else:
-            self._used.add(digest)
-        _memo[(digest, kind)] = known
+            _memo[(digest, kind)] = known
+        return known
+
+    def _known(self, digest: bytes, kind: str) -> ModuleFacts | None:
+        known = _memo.get((digest, kind))
+        if known is None:
+            known = self._stored(digest)
+            if known is not None:  # kept fresh in the store; the memo needs no note
+                _memo[(digest, kind)] = known
+                self._used.add(digest)
         return known
 
     def _db(self) -> "sqlite3.Connection | None":
