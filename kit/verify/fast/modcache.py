@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 # Bump whenever analyze_module or analyze_json_module change for the same bytes.
 MODULES_VERSION = 2
 KEEP_DAYS = 30
+# Facts of less source than this are quicker to work out again than to store: a run
+# that analysed only that much does not create or write the store.
+MIN_STORED_BYTES = 256 << 10
 _BUSY_TIMEOUT_S = 5.0
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS modules (
@@ -77,6 +80,7 @@ class ModuleStore:
         self._connection: sqlite3.Connection | None = None
         self._opened = False
         self._new: dict[bytes, str] = {}
+        self._new_bytes = 0
         self._used: set[bytes] = set()
 
     def facts(self, rel: str) -> ModuleFacts | None:
@@ -95,6 +99,7 @@ class ModuleStore:
         if known is None:
             known = analyze_json_module(source) if kind == "json" else analyze_module(source)
             self._new[digest] = encode(known)
+            self._new_bytes += len(source)
             _memo[(digest, kind)] = known
         return known
 
@@ -107,12 +112,12 @@ class ModuleStore:
                 self._used.add(digest)
         return known
 
-    def _db(self) -> "sqlite3.Connection | None":
+    def _db(self, create: bool = False) -> "sqlite3.Connection | None":
         if self._opened:
             return self._connection
+        if self.cache_path is None or (not create and not self.cache_path.exists()):
+            return None  # nothing stored yet: nothing to look up
         self._opened = True
-        if self.cache_path is None:
-            return None
         import sqlite3
 
         try:
@@ -143,8 +148,12 @@ class ModuleStore:
         """Store the facts analysed in this run; forget facts long unused."""
         import sqlite3
 
-        connection = self._db() if (self._new or self._used) else None
+        worth = self._used or self._new_bytes >= MIN_STORED_BYTES
+        connection = self._db(create=True) if worth and (self._new or self._used) else None
         if connection is None:
+            if self._connection is not None:  # opened for look-ups only
+                self._connection.close()
+                self._connection, self._opened = None, False
             return
         today = int(time.time() // 86400)
         try:
@@ -167,4 +176,5 @@ class ModuleStore:
             connection.close()
             self._connection, self._opened = None, False
             self._new.clear()
+            self._new_bytes = 0
             self._used.clear()
