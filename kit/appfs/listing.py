@@ -126,7 +126,7 @@ def scan_app(
                     continue
                 subfolders.append((rel, specs))
             elif entry.is_symlink():
-                is_dir = entry.is_dir()  # what it points to decides how ignore rules see it
+                is_dir = _points_to_dir(entry)  # decides how ignore rules see it
                 if is_dir and (entry.name in ALWAYS_SKIPPED or _is(entry.path, excluded)):
                     continue
                 if not _ignored(specs, rel, is_dir):
@@ -137,6 +137,13 @@ def scan_app(
         stack.extend(reversed(subfolders))
     files.sort()
     return Listing(tuple(files), frozenset(links), tuple(folders), tuple(read))
+
+
+def _points_to_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # a loop of links: it points to nothing
+        return False
 
 
 def _is(path: str, excluded: Path | None) -> bool:

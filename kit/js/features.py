@@ -21,6 +21,7 @@ import tree_sitter
 from kit.js.model import Feature, FeatureKind
 from kit.js.scope import Scope
 from kit.js.syntax import Node, language, node_text, positions_of
+from kit.js.syntax import captures as query_captures
 
 
 class Construct(NamedTuple):
@@ -207,7 +208,7 @@ def _bound(scope: Scope, name: str) -> bool:
 def find_features(source: bytes, root: Node, scope: Scope) -> tuple[Feature, ...]:
     """The constructs and APIs in the file that Node.js 0.4 to 0.8 lack."""
     tally = _Tally(source)
-    captures = tree_sitter.QueryCursor(_query()).captures(root)
+    captures = query_captures(_query(), root)
     for key, nodes in captures.items():
         if key in CONSTRUCTS and key != "const" and key != "method":
             for node in nodes:

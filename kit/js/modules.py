@@ -20,13 +20,14 @@ from functools import cache
 
 import tree_sitter
 
-from kit.js.features import find_features
+from kit.js.features import GLOBALS, STATICS, find_features
 from kit.js.model import Export, ModuleFacts, Origin, PortArg, Require, Span
 from kit.js.pathexpr import PathReader
 from kit.js.portexpr import anchor, classify
 from kit.js.scope import Scope, scope_of
 from kit.js.syntax import (
     Node,
+    captures,
     first_error,
     language,
     node_text,
@@ -43,6 +44,7 @@ MAX_MODULE_BYTES = 16 << 20
 MAX_EXPORTS = 200
 MAX_EXPORT_DEPTH = 3
 _KEPT = frozenset({"literal", "env", "env-default", "import"})
+_SCOPE_WORDS = tuple(name.encode() for name in (*GLOBALS, *STATICS))
 
 _REQUIRES = """
 (call_expression function: (identifier) @fn (#eq? @fn "require")
@@ -61,7 +63,7 @@ def _requires_query() -> tree_sitter.Query:
 def _requires(source: bytes, root: Node, scope: Scope) -> tuple[Require, ...]:
     reader = PathReader(scope)
     found: list[tuple[int, str, bool]] = []
-    for node in tree_sitter.QueryCursor(_requires_query()).captures(root).get("spec", []):
+    for node in captures(_requires_query(), root).get("spec", []):
         spec = string_value(source, node)
         if spec is not None:
             found.append((node.start_byte, spec, False))
@@ -157,7 +159,10 @@ def analyze_module(source: bytes) -> ModuleFacts:
     if b"\0" in source:
         return ModuleFacts((), (), (), None, "a binary file, not JavaScript")
     root = parser().parse(source).root_node
-    scope = scope_of(source, root)
+    # The bindings cost a Python step per declaration (a generated file can hold
+    # hundreds of thousands): worked out only when exports or a later API may need them.
+    needed = b"export" in source or any(name in source for name in _SCOPE_WORDS)
+    scope = scope_of(source, root) if needed else Scope(source, root)
     return ModuleFacts(
         requires=_requires(source, root, scope),
         exports=_exports(scope, root),

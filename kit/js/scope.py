@@ -10,8 +10,6 @@ factory that builds them, and ``app.set('port', ...)`` by its key.
 
 from collections.abc import Iterator
 
-import tree_sitter
-
 from kit.js.model import ServerKind
 from kit.js.syntax import (
     MAX_ALIAS_DEPTH,
@@ -19,6 +17,7 @@ from kit.js.syntax import (
     bind_query,
     call_args,
     call_of,
+    captures,
     locate,
     node_text,
     required_module,
@@ -323,7 +322,7 @@ def bind(scope: Scope, nodes: list[Node]) -> list[tuple[Node, Node | None]]:
 def scope_of(source: bytes, root: Node) -> Scope:
     """Every binding of the file rooted at ``root``, servers typed."""
     scope = Scope(source, root)
-    nodes = tree_sitter.QueryCursor(bind_query()).captures(root).get("bind", [])
+    nodes = captures(bind_query(), root).get("bind", [])
     nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))  # document order, parents first
     for target, value in bind(scope, nodes):
         kind = scope.server_of(value)

@@ -26,6 +26,17 @@ DIGITS = re.compile(r"[0-9]+")
 MAX_TEXT_BYTES = 4096
 # Deep enough for `const port = PORT` chains, shallow enough that cycles end fast.
 MAX_ALIAS_DEPTH = 8
+# Queries start no deeper than this in the syntax tree (about 200 levels of nested
+# JavaScript): tree-sitter's query cursor slows down badly on trees nested tens of
+# thousands deep (a hostile bundle), and no code anyone wrote by hand is that deep.
+MAX_QUERY_DEPTH = 1000
+
+
+def captures(query: tree_sitter.Query, root: Node) -> dict[str, list[Node]]:
+    """The captures of ``query`` under ``root``, to :data:`MAX_QUERY_DEPTH`."""
+    cursor = tree_sitter.QueryCursor(query)
+    cursor.set_max_start_depth(MAX_QUERY_DEPTH)
+    return cursor.captures(root)
 
 
 @cache
