@@ -24,7 +24,7 @@ from kit.js.features import edition_of
 from kit.js.model import DataWrite, LocalConnection, ModuleFacts
 from kit.js.packages import Dependency, Package, branches_satisfying, unpinned
 from kit.platform.envkeys import data_port_name
-from kit.platform.facts import ENVIRONMENT_JSON, NODE_VERSIONS
+from kit.platform.facts import BUILD_FILE, ENVIRONMENT_JSON, NODE_VERSIONS
 from kit.platform.model import Service
 from kit.platform.ports import Setting
 
@@ -109,7 +109,7 @@ def _connection_subject(
     """What makes the connection local, in words; None when the settings say it is not."""
     name, target = connection.env_name, connection.target
     value = service.environment.get(name) if name else None
-    where = settings.get(name, Setting("dotcloud.yml")).path if name else ""
+    where = settings.get(name, Setting(BUILD_FILE)).path if name else ""
     if connection.via == "env":
         if value is None or not is_loopback(value):
             return None

@@ -26,7 +26,7 @@ from kit.findings import Severity
 from kit.js.fix import Edit, Wanted, plan_edits
 from kit.js.model import JsAnalysis, ListenCall, Origin, Span
 from kit.platform.envkeys import port_var
-from kit.platform.facts import ENVIRONMENT_JSON, HTTP_PORT
+from kit.platform.facts import BUILD_FILE, ENVIRONMENT_JSON, HTTP_PORT
 from kit.platform.model import Service
 
 HTTP_RULE = "http-port-not-8080"
@@ -155,7 +155,7 @@ class _Judge:
         self.call = f"listen({_shown(listen)})"
 
     def setting(self, name: str) -> Setting:
-        return self.settings.get(name, Setting("dotcloud.yml"))
+        return self.settings.get(name, Setting(BUILD_FILE))
 
     def http(self) -> list[PortProblem]:
         listen, port = self.listen, self.listen.port
@@ -189,7 +189,7 @@ class _Judge:
                 f"{who} must listen on {HTTP_PORT}"
             )
             fix = f"set {name} to {HTTP_PORT} under environment: in {setting.path}, or {HTTP_FIX}"
-            if setting.path != "dotcloud.yml":
+            if setting.path != BUILD_FILE:
                 fix = f"remove {name} from {setting.path}, or {HTTP_FIX}"
             remedy = Remedy("env", env_name=name)
             return [_problem(HTTP_RULE, message, fix, _from_setting(setting), remedy)]
@@ -312,7 +312,7 @@ class _Judge:
 
     def udp(self) -> list[PortProblem]:
         message = (
-            "a UDP socket binds a port here; dotCloud routes HTTP (to port 8080) and TCP (to "
+            f"a UDP socket binds a port here; dotCloud routes HTTP (to port {HTTP_PORT}) and TCP (to "
             "ports declared under ports:) to a service, never UDP, so nothing reaches it"
         )
         fix = "serve the protocol over TCP or HTTP instead, or run this part somewhere else"
