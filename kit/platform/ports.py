@@ -312,8 +312,8 @@ class _Judge:
 
     def udp(self) -> list[PortProblem]:
         message = (
-            f"a UDP socket binds a port here; dotCloud routes HTTP (to port {HTTP_PORT}) and TCP (to "
-            "ports declared under ports:) to a service, never UDP, so nothing reaches it"
+            f"a UDP socket binds a port here; dotCloud routes HTTP (to port {HTTP_PORT}) and "
+            "TCP (to ports declared under ports:) to a service, never UDP, so nothing reaches it"
         )
         fix = "serve the protocol over TCP or HTTP instead, or run this part somewhere else"
         return [_problem(UDP_RULE, message, fix, None)]
