@@ -114,7 +114,9 @@ def fetch(entry: Entry) -> Path:
     try:
         filename = json.loads(output)[0]["filename"]
     except (ValueError, LookupError, TypeError):
-        raise Unavailable(f"npm pack {entry.package}@{entry.version} said: {output[:200]}") from None
+        raise Unavailable(
+            f"npm pack {entry.package}@{entry.version} said: {output[:200]}"
+        ) from None
     staging = Path(tempfile.mkdtemp(prefix="unpack-", dir=tarballs))
     with tarfile.open(tarballs / filename.replace("@", "").replace("/", "-")) as archive:
         archive.extractall(staging, filter="data")
