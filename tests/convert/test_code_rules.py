@@ -167,3 +167,23 @@ def test_convert_and_verify_give_a_finding_the_same_severity(tmp_path: Path, cli
     }
     both = {r for r in rules(verified) if r[0] != "node-modules-committed"}
     assert both == converted - {("node-modules-committed", "warning", "Web/node_modules", None)}
+
+
+def test_a_torque_env_value_pointing_at_localhost(tmp_path: Path, cli) -> None:
+    src = make_app(
+        tmp_path / "app",
+        {
+            "Web": {
+                ".torque": torque(env={"redis-host": "localhost"}),
+                "server.js": "var redis = require('redis');\n"
+                "var c = redis.createClient(6379, process.env.REDIS_HOST);\n",
+            }
+        },
+    )
+    doc = convert(cli, src, tmp_path / "out")
+    (found,) = [f for f in doc["findings"] if f["rule"] == "localhost-service"]
+    assert found["message"].startswith(
+        "redis.createClient reads its address from REDIS_HOST, which Web/.torque sets to "
+        "'localhost'"
+    )
+    assert found["fix"].startswith("declare a redis service in dotcloud.yml")
