@@ -10,7 +10,11 @@ them, then prints:
   run's (target: at most 0.1), through the verify server (`dotkit verify --serve`
   once, then plain `dotkit verify`), and for comparison in a new process each time;
 - how many files under node_modules the run opened (target: 0);
-- how many files were parsed and how many were ruled out by the prefilter.
+- how many files were parsed and how many were ruled out by the prefilter;
+- the cold run beside ast-grep (``@ast-grep/cli`` from the npm registry, installed
+  into a temporary folder at benchmark time) running one ``$A.listen($$$)`` pattern
+  over the same JavaScript (node_modules left out, as verify leaves it out), each
+  round timing both one after the other (target: verify at least 4x faster).
 
 Timings come from runs without instrumentation; the open counts come from one more
 cold and warm pair run with an audit hook (a sitecustomize on PYTHONPATH, so it is
@@ -479,6 +483,46 @@ def _opens(log: Path) -> list[tuple[str, str]]:
     return [(event, path) for event, _pid, path in rows]
 
 
+AST_GREP = "@ast-grep/cli@0.51.1"
+AST_GREP_PATTERN = "$A.listen($$$)"
+
+
+def _install_ast_grep(work: Path) -> Path | None:
+    """ast-grep's binary, installed with npm into ``work``; None (said why) if not to be had."""
+    if shutil.which("npm") is None:
+        print("ast-grep: npm not found, comparison skipped")
+        return None
+    prefix = work / "ast-grep"
+    done = subprocess.run(
+        [
+            "npm",
+            "install",
+            "--no-save",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            str(prefix),
+            AST_GREP,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    binary = prefix / "node_modules" / ".bin" / "ast-grep"
+    if done.returncode != 0 or not binary.exists():
+        print(f"ast-grep: could not install {AST_GREP}: {done.stderr.strip()[-300:]}")
+        return None
+    return binary
+
+
+def _ast_grep(binary: Path, app: Path) -> float:
+    argv = [str(binary), "run", "-p", AST_GREP_PATTERN, "-l", "js"]
+    argv += ["--globs", "!**/node_modules/**", str(app)]
+    start = time.perf_counter()
+    subprocess.run(argv, capture_output=True, check=False)
+    return time.perf_counter() - start
+
+
 def _status(ok: bool) -> str:
     return "OK" if ok else "MISSED"
 
@@ -546,10 +590,13 @@ def main() -> None:
         # again within one tick of the file system's clock), so without this wait
         # the first warm run would redo the files generated last.
         time.sleep(RACY_WINDOW_NS / 1e9 + 0.1)
-        colds, warms = [], []
+        ast_grep = _install_ast_grep(work)
+        colds, warms, greps = [], [], []
         for round_ in range(args.runs):
             env["DOTKIT_HOME"] = str(_fresh(work / "home"))
             colds.append(_verify(app, env))
+            if ast_grep is not None:  # side by side: the same tree, right after
+                greps.append(_ast_grep(ast_grep, app))
             _change_one_file(app, round_)
             warms.append(_verify(app, env))
         cold = statistics.median(r.seconds for r in colds)
@@ -625,6 +672,14 @@ def main() -> None:
             f"ratio {alone_warm / alone_cold:.3f}"
         )
         print(f"cold run's JavaScript: {counts}")
+        if greps:
+            grep = statistics.median(greps)
+            times = grep / cold
+            print(
+                f"cold `dotkit verify` beside ast-grep running one pattern ({AST_GREP_PATTERN}) "
+                f"over the same JavaScript: {cold:.3f} s vs {grep:.3f} s -> {times:.1f}x "
+                f"faster (target >= 4x): {_status(times >= 4)}"
+            )
         print(
             f"for comparison, analyze_js with no prefilter (every file parsed): "
             f"{unfiltered:.1f} MB/s on one core"

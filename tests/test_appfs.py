@@ -75,20 +75,21 @@ def test_write_tree_is_all_or_nothing(tmp_path: Path, monkeypatch: pytest.Monkey
     _tree(src, {"a.js": "a", "b.js": "b"})
     out = tmp_path / "out"
     write_tree(src, out, ["a.js"], [OutFile("dotcloud.yml", b"x: 1\n")], force=False)
-    assert sorted(p.name for p in out.iterdir()) == ["a.js", "dotcloud.yml"]
+    assert sorted(p.name for p in out.iterdir()) == [".dotkit", "a.js", "dotcloud.yml"]
 
-    # A failure half-way through a forced rewrite keeps the previous output intact.
-    import shutil
+    # A failure half-way through a forced update keeps the previous output intact.
+    from kit.appfs import write as writer
 
-    real_copy2 = shutil.copy2
+    real_put = writer._put
 
-    def failing_copy(s: object, d: object) -> object:
-        if str(s).endswith("b.js"):
+    def failing_put(target: Path, wanted: object) -> None:
+        if "b.js" in target.name:
             raise OSError(28, "No space left on device")
-        return real_copy2(s, d)  # type: ignore[arg-type]
+        real_put(target, wanted)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(shutil, "copy2", failing_copy)
+    monkeypatch.setattr(writer, "_put", failing_put)
     with pytest.raises(OperationFailed, match="No space left on device"):
         write_tree(src, out, ["a.js", "b.js"], [OutFile("dotcloud.yml", b"x: 2\n")], force=True)
     assert (out / "dotcloud.yml").read_text() == "x: 1\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "src"]
+    assert [p.name for p in out.rglob("*dotkit-tmp*")] == []

@@ -38,13 +38,14 @@ def test_existing_output_needs_force(guide_app: Path, tmp_path: Path, cli) -> No
     again = cli("convert", guide_app, "-o", out)
     assert again.code == 2
     assert (
-        f"dotkit: error: {out} already exists; add --force to replace it, or choose another -o"
-        in again.err
+        f"dotkit: error: {out} already exists; add --force to update it (your own files there "
+        "are kept), or choose another -o" in again.err
     )
     assert (out / "extra.txt").exists()
     forced = cli("convert", guide_app, "-o", out, "--force")
     assert forced.code == 0
-    assert not (out / "extra.txt").exists()
+    assert (out / "extra.txt").read_text() == "from an earlier run"  # the user's: kept
+    assert "Kept what the conversion did not write: extra.txt." in forced.out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nodesocket-guide", "out"]
 
 
@@ -57,8 +58,8 @@ def test_force_never_replaces_a_folder_that_is_not_a_conversion(
     result = cli("convert", guide_app, "-o", precious, "--force")
     assert result.code == 2
     assert (
-        "does not look like an earlier conversion; refusing to replace it even with --force"
-        in result.err
+        "is not empty and holds no earlier conversion (no .dotkit/convert.json, no "
+        "dotcloud.yml); refusing to write into it even with --force" in result.err
     )
     assert (precious / "thesis.tex").read_text() == "years of work"
 
@@ -103,8 +104,8 @@ def test_json_report_is_one_document(guide_app: Path, tmp_path: Path, cli) -> No
         "changed": 5,
         "dropped": 3,
         "manual": 1,
-        "errors": 0,
-        "warnings": 1,
+        "errors": 1,
+        "warnings": 0,
         "infos": 1,
         "files_fixed": 0,
     }

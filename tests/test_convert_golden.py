@@ -85,6 +85,7 @@ def test_converted_tree_matches_the_guide_layout(guide_app: Path, tmp_path: Path
     assert cli("convert", guide_app, "-o", out).code == 0
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert files == [
+        ".dotkit/convert.json",  # what the conversion wrote, for the next one
         ".gitignore",
         "Gear1/file1.js",
         "Gear1/file2.js",

@@ -7,7 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kit.js.analysis import JsAnalysis, ListenCall, PortArg, Span, analyze_js, line_column
+from kit.js.analysis import (
+    JsAnalysis,
+    ListenCall,
+    Origin,
+    PortArg,
+    Span,
+    analyze_js,
+    line_column,
+)
 
 GEAR = b"""var http = require('http');
 http.createServer(function (req, res) {
@@ -62,6 +70,7 @@ server.listen(PORT);
         literal=span_of(source, b"3535"),
         text="PORT",
         expr=span_of(source, b"3535"),
+        origin=Origin(None, 2, 12),
     )
 
 

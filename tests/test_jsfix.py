@@ -5,7 +5,8 @@ import time
 import pytest
 
 from kit.js.analysis import Span, analyze_js
-from kit.js.fix import Edit, apply_edits, plan_port_fixes
+from kit.js.fix import Edit, apply_edits
+from kit.platform.ports import env_expression, plan_port_fixes
 
 GEAR = b"""var http = require('http');
 http.createServer(function (req, res) {
@@ -108,16 +109,30 @@ def test_tcp_is_left_alone_without_an_env_name() -> None:
 
 
 def test_env_name_that_is_not_an_identifier_is_subscripted() -> None:
-    source = b"var net = require('net');\nnet.createServer().listen(7000);\n"
-    fixed, _ = fix(source, tcp_port_env="PORT-SERVER")
-    assert b'listen(process.env["PORT-SERVER"])' in fixed
-    assert fix(fixed, tcp_port_env="PORT-SERVER")[1] == []
+    assert env_expression("PORT_SERVER") == "process.env.PORT_SERVER"
+    assert env_expression('A-B"C') == 'process.env["A-B\\"C"]'
+    source = b"var http = require('http');\nhttp.createServer(h).listen("
+    source += env_expression("PORT-SERVER").encode() + b");\n"
+    assert analyze_js(source).listens[0].port.env_name == "PORT-SERVER"
+
+
+def test_env_read_the_platform_does_not_set_gets_an_8080_fallback() -> None:
+    source = b"var http = require('http');\nhttp.createServer(h).listen(process.env.PORT);\n"
+    fixed, edits = fix(source)
+    assert edits[0].description == "listen(process.env.PORT) -> listen(process.env.PORT || 8080)"
+    assert fixed == source.replace(b"process.env.PORT)", b"process.env.PORT || 8080)")
+    assert fix(fixed)[1] == []
+    declared = b"var http = require('http');\nvar port = parseInt(process.env.PORT, 10);\n"
+    declared += b"http.createServer(h).listen(port);\n"
+    fixed, _ = fix(declared)
+    assert b"var port = parseInt(process.env.PORT, 10) || 8080;" in fixed
+    assert fix(fixed)[1] == []
 
 
 def test_nothing_to_do() -> None:
     for source in (
         b"var http = require('http');\nhttp.createServer(h).listen(8080);\n",
-        b"var http = require('http');\nhttp.createServer(h).listen(process.env.PORT);\n",
+        b"var http = require('http');\nhttp.createServer(h).listen(process.env.PORT_NODEJS);\n",
         b"var http = require('http');\nhttp.createServer(h).listen(port + 1);\n",
         b"emitter.listen(function () {});\n",
     ):

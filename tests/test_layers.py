@@ -41,6 +41,7 @@ LAYERS: dict[str, int] = {
     "kit.platform.model": 2,
     "kit.platform.ports": 2,
     "kit.engine": 2,
+    "kit.platform.judge": 2,
     "kit.convert": 3,
     "kit.verify": 3,
     "kit.sandbox": 4,

@@ -62,13 +62,18 @@ def one(findings: list[Finding]) -> Finding:
 # --- the rules themselves ---------------------------------------------------------
 
 
-def test_rules_are_the_five_code_rules_with_words_and_examples() -> None:
+def test_rules_are_the_code_rules_with_words_and_examples() -> None:
     assert [r.slug for r in RULES] == [
         "http-port-not-8080",
         "tcp-port-undeclared",
         "tcp-port-hardcoded",
+        "udp-not-supported",
         "localhost-service",
         "data-dir-with-instances",
+        "write-in-code-tree",
+        "node-version-syntax",
+        "node-version-api",
+        "js-syntax-error",
     ]
     for rule in RULES:
         assert rule.category == "code"
@@ -133,8 +138,8 @@ def test_http_env_default_through_a_variable_says_what_it_holds(tmp_path: Path) 
     finding = one(check(make_app(tmp_path, {"www/app.js": source})))
     assert (finding.line, finding.column) == (3, 5)
     assert finding.message == (
-        "port (process.env.PORT || 3000) is not 8080 on dotCloud: the platform does not set "
-        "PORT, so the server listens on 3000"
+        "port (process.env.PORT || 3000, set on line 2) is not 8080 on dotCloud: the platform "
+        "does not set PORT, so the server listens on 3000"
     )
 
 
@@ -188,8 +193,7 @@ def test_http_port_from_the_service_environment(tmp_path: Path) -> None:
     [
         "8080",
         "process.env.PORT_NODEJS || 8080",
-        "process.env.PORT_WWW",
-        "process.env.PORT_HTTP",
+        "process.env.PORT_NODEJS",
         "process.env.PORT || 8080",
         "port",
     ],
@@ -198,6 +202,22 @@ def test_http_on_8080_passes(tmp_path: Path, port: str) -> None:
     source = "var http = require('http');\nvar port = +process.argv[2];\n"
     source += f"http.createServer(h).listen({port});\n"
     assert check(make_app(tmp_path, {"www/server.js": source})) == []
+
+
+def test_port_variables_the_service_does_not_declare(tmp_path: Path) -> None:
+    # PORT_WWW exists only for a port declared `www: http`; PORT_HTTP was 80 in the one
+    # real environment.json seen (a python service), never a nodejs service's 8080.
+    source = "var http = require('http');\nhttp.createServer(h).listen(process.env.{});\n"
+    files = {"www/server.js": source.format("PORT_WWW")}
+    declared = service(ports={"www": "http"})
+    assert check(make_app(tmp_path / "declared", files, declared)) == []
+    finding = one(check(make_app(tmp_path / "undeclared", files)))
+    assert finding.message == (
+        "listen(process.env.PORT_WWW) reads PORT_WWW, which dotCloud does not set, so the "
+        "server listens on a random port; it must listen on 8080"
+    )
+    files = {"www/server.js": source.format("PORT_HTTP")}
+    assert one(check(make_app(tmp_path / "http", files))).rule == "http-port-not-8080"
 
 
 # --- tcp-port-undeclared and tcp-port-hardcoded -------------------------------------
@@ -328,7 +348,7 @@ def test_localhost_default_host_and_positional_host(tmp_path: Path) -> None:
             40,
             "warning",
             "mysql.createConnection connects to localhost; on dotCloud each service runs in its "
-            "own container, so localhost is 'www' itself, not a service service",
+            "own container, so localhost is 'www' itself, not another service",
         ),
     ]
     assert found[0].fix == (
@@ -396,7 +416,6 @@ def test_writes_elsewhere_pass(tmp_path: Path) -> None:
         "var fs = require('fs');\n"
         "fs.writeFileSync('/tmp/x', s);\n"
         "fs.writeFileSync(process.env.HOME + '/database.json', s);\n"
-        "fs.writeFileSync(__dirname + '/data/x', s);\n"
         "var raw = fs.readFileSync('/home/dotcloud/data/x');\n"
     )
     assert check(make_app(tmp_path, {"www/w.js": source}, service(instances=2))) == []
@@ -443,7 +462,8 @@ def test_paths_under_the_data_folder(call: str, target: str) -> None:
 )
 def test_paths_elsewhere(call: str) -> None:
     source = f"var fs = require('fs'), path = require('path');\n{call};\n"
-    assert analyze_js(source.encode()).data_writes == ()
+    writes = analyze_js(source.encode()).data_writes
+    assert [w for w in writes if w.where == "data"] == []
 
 
 @pytest.mark.parametrize(

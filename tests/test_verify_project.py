@@ -98,6 +98,8 @@ def test_rules_are_documented() -> None:
         "symlink-outside-app",
         "node-modules-committed",
         "git-unusable",
+        "node-version-engines",
+        "dependency-unpinned",
     ]
     for rule in RULES:
         assert rule.category == "project"

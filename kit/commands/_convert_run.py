@@ -6,14 +6,16 @@ from pathlib import Path
 
 import click
 
-from kit.appfs import (
-    check_destination,
-    list_app_files,
-    write_tree,
-)
+from kit.appfs import WriteOutcome, check_destination, list_app_files, write_tree
 from kit.convert.app import Conversion, Options, convert_app
 from kit.convert.gears import gear_inputs
-from kit.convert.report import render_diff, render_error_json, render_json, render_text
+from kit.convert.report import (
+    render_diff,
+    render_error_json,
+    render_json,
+    render_outcome,
+    render_text,
+)
 from kit.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, InputError, UsageError
 from kit.platform.facts import BUILD_FILE
 
@@ -25,8 +27,9 @@ def run_convert(
     dry_run: bool,
     force: bool,
     strict: bool,
+    overwrite_edited: bool = False,
     fix: bool,
-    node_version: str,
+    node_version: str | None,
     fmt: str,
 ) -> int:
     if not src.exists():
@@ -70,21 +73,29 @@ def run_convert(
         _emit(conversion, fmt, label, str(out), False, "Dry run: nothing was written.")
         return EXIT_OK
     removed = set(conversion.removed)
-    write_tree(
+    wrote = write_tree(
         src,
         out,
         [f for f in files if f not in removed],
         conversion.files,
         force=force,
+        overwrite_edited=overwrite_edited,
     )
-    _emit(conversion, fmt, label, str(out), True, f"Wrote the dotCloud app to {out}.")
+    _emit(conversion, fmt, label, str(out), True, render_outcome(wrote, str(out)), wrote)
     return EXIT_OK
 
 
 def _emit(
-    conversion: Conversion, fmt: str, source: str, output: str | None, written: bool, outcome: str
+    conversion: Conversion,
+    fmt: str,
+    source: str,
+    output: str | None,
+    written: bool,
+    outcome: str,
+    wrote: WriteOutcome | None = None,
 ) -> None:
     if fmt == "json":
-        click.echo(render_json(conversion, source=source, output=output, written=written), nl=False)
+        text = render_json(conversion, source=source, output=output, written=written, wrote=wrote)
+        click.echo(text, nl=False)
     else:
         click.echo(render_text(conversion, source=source, outcome=outcome), nl=False)

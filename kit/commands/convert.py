@@ -18,7 +18,17 @@ from kit.platform.facts import CONVERT_NODE_VERSION, NODE_VERSIONS
     help="Folder for the dotCloud app.  [default: SRC-dotcloud, beside SRC]",
 )
 @click.option("--dry-run", is_flag=True, help="Print the changes as a unified diff; write nothing.")
-@click.option("--force", is_flag=True, help="Replace OUT if it holds an earlier conversion.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Update OUT if it holds an earlier conversion: the files it wrote are updated, "
+    "every other file (.git, .dotcloud/, your own) is kept.",
+)
+@click.option(
+    "--overwrite-edited",
+    is_flag=True,
+    help="With --force: also replace files the last conversion wrote that were edited since.",
+)
 @click.option(
     "--strict",
     is_flag=True,
@@ -33,9 +43,9 @@ from kit.platform.facts import CONVERT_NODE_VERSION, NODE_VERSIONS
 @click.option(
     "--node-version",
     type=click.Choice(NODE_VERSIONS),
-    default=CONVERT_NODE_VERSION,
-    show_default=True,
-    help="config: node_version for every service.",
+    default=None,
+    help="config: node_version for every service.  [default: the newest the platform "
+    f"offers that each Gear's package.json engines.node allows, else {CONVERT_NODE_VERSION}]",
 )
 @format_option("text", "json")
 def convert_command(
@@ -43,9 +53,10 @@ def convert_command(
     out: Path | None,
     dry_run: bool,
     force: bool,
+    overwrite_edited: bool,
     strict: bool,
     fix: bool,
-    node_version: str,
+    node_version: str | None,
     fmt: str,
 ) -> int:
     """Convert the nodeSocket app in SRC into a dotCloud app.
@@ -65,8 +76,14 @@ def convert_command(
       dotkit convert myapp --fix --force      # also move listen(3535) to 8080
       dotkit convert myapp --strict           # fail if anything would be lost
 
+    Converting again into the same OUT (--force) never destroys anything: the
+    conversion records what it wrote (OUT/.dotkit/convert.json), updates those
+    files, keeps every other one, and refuses to overwrite a file you edited
+    since, naming it (--overwrite-edited replaces it).
+
     Exit codes: 0 converted; 1 --strict found a loss; 2 the app cannot be
-    converted (every problem is listed with its file, line and column).
+    converted (every problem is listed with its file, line and column), or OUT
+    holds edits the conversion would overwrite.
     """
     from kit.commands._convert_run import run_convert
 
@@ -75,6 +92,7 @@ def convert_command(
         out,
         dry_run=dry_run,
         force=force,
+        overwrite_edited=overwrite_edited,
         strict=strict,
         fix=fix,
         node_version=node_version,

@@ -1,142 +1,137 @@
-"""What a Gear's code listens on, judged by dotCloud's port rules.
+"""What a Gear's code listens on, judged by dotCloud's port rule.
 
 An HTTP service must listen on 8080; a TCP service gets its port from the
-platform (``PORT_SERVER`` here) and must read it. Each ``listen`` call that
-breaks a rule becomes a finding and a report row, and with ``--fix`` a literal
-port is rewritten in place by :mod:`kit.js.fix`.
+platform (``PORT_SERVER`` here) and must read it. Each ``listen`` is judged by
+:func:`kit.platform.ports.judge_listen`, the rule ``dotkit verify`` applies too,
+so both say the same thing with the same severity. With ``--fix`` the code
+remedies are applied in place by :mod:`kit.js.fix` (in the file where the wrong
+number is written, which may be a config module); a problem fixed is a report
+row, and one left is a finding and a manual step.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import NamedTuple
 
+from kit.convert.code import GearCode
 from kit.convert.migration import GUIDE_PORTS, CodeEdit, ReportRow
 from kit.findings import Finding
-from kit.js.analysis import JsAnalysis, ListenCall
-from kit.js.fix import apply_edits, plan_port_fixes
-from kit.platform.facts import ENVIRONMENT_JSON, HTTP_PORT
+from kit.js.fix import Edit, Wanted, apply_edits, plan_edits
+from kit.js.model import ListenCall
+from kit.platform.envkeys import port_var
+from kit.platform.facts import HTTP_PORT
+from kit.platform.model import Service
+from kit.platform.ports import (
+    DEFAULT_TCP_PORT,
+    PortProblem,
+    Setting,
+    env_expression,
+    judge_listen,
+    wanted_edits,
+)
 
-TCP_PORT_NAME = "server"
-TCP_PORT_ENV = "PORT_SERVER"
+TCP_PORT_NAME = DEFAULT_TCP_PORT
+TCP_PORT_ENV = port_var(DEFAULT_TCP_PORT)
 
 
-class Script(NamedTuple):
-    path: str  # relative to the app root
-    source: bytes
-    analysis: JsAnalysis
+class CodeReview(NamedTuple):
+    rows: list[ReportRow]
+    findings: list[Finding]
+    edits: list[CodeEdit]
 
 
-class CodeReview:
-    __slots__ = ("edits", "findings", "rows")
-
-    def __init__(self) -> None:
-        self.rows: list[ReportRow] = []
-        self.findings: list[Finding] = []
-        self.edits: list[CodeEdit] = []
+class _Judged(NamedTuple):
+    path: str
+    listen: ListenCall
+    problem: PortProblem
 
 
 def _call_text(listen: ListenCall) -> str:
     return f"listen({listen.port.text})"
 
 
-def _tcp_problem(listen: ListenCall) -> str | None:
-    if listen.port.env_name == TCP_PORT_ENV:
-        return None
-    if listen.port.kind in ("computed", "missing"):
-        return None  # worked out at run time (from environment.json, say): nothing to judge
-    return (
-        f"the TCP server calls {_call_text(listen)}, but on dotCloud the platform assigns "
-        f"a TCP port: read it from process.env.{TCP_PORT_ENV} or "
-        f"{ENVIRONMENT_JSON}"
+def _fixed_call(listen: ListenCall) -> str:
+    if listen.server == "tcp":
+        return f"listen({env_expression(TCP_PORT_ENV)})"
+    return f"listen({HTTP_PORT})"
+
+
+def _plan(code: GearCode, judged: list[_Judged]) -> dict[str, list[Edit]]:
+    wishes: dict[str, list[Wanted]] = {}
+    for item in judged:
+        for target, wanted in wanted_edits(item.path, [(item.listen, item.problem)]).items():
+            wishes.setdefault(target, []).extend(wanted)
+    planned = {}
+    for target, wanted in wishes.items():
+        source = code.sources.get(target, code.data.get(target))
+        if source is not None:
+            planned[target] = plan_edits(source, wanted)
+    return planned
+
+
+def _row(gear: str, service: str, item: _Judged, fixed_at: tuple[str, int] | None) -> ReportRow:
+    return ReportRow(
+        gear=gear,
+        service=service,
+        source=_call_text(item.listen),
+        action="changed" if fixed_at else "manual",
+        old=_call_text(item.listen),
+        new=_fixed_call(item.listen),
+        source_path=item.path,
+        source_line=item.listen.line,
+        target_path=fixed_at[0] if fixed_at else None,
+        target_line=fixed_at[1] if fixed_at else None,
+        reason=item.problem.message,
+        guide=GUIDE_PORTS,
     )
 
 
-def _http_problem(listen: ListenCall) -> str | None:
-    port = listen.port
-    if port.kind == "literal" and port.value != HTTP_PORT:
-        return f"the HTTP server listens on {port.value}; on dotCloud it must listen on {HTTP_PORT}"
-    if port.kind == "env-default" and port.value != HTTP_PORT:
-        return (
-            f"{port.text} is not {HTTP_PORT} on dotCloud: the platform does not set "
-            f"{port.env_name}, so the server would listen on {port.value}"
-        )
-    if port.kind == "env":
-        return (
-            f"the HTTP server listens on {port.text}, which dotCloud does not set; "
-            f"it must listen on {HTTP_PORT}"
-        )
-    return None
-
-
-def review_code(
+def review_ports(
+    code: GearCode,
     *,
     gear: str,
-    service: str,
-    scripts: Sequence[Script],
-    tcp: bool,
+    service: Service,
+    settings: Mapping[str, Setting],
     fix: bool,
 ) -> CodeReview:
-    review = CodeReview()
-    for script in scripts:
-        fixes = plan_port_fixes(
-            script.source, script.analysis, tcp_port_env=TCP_PORT_ENV if tcp else None
-        )
-        fixed_spans = [edit.span for edit in fixes] if fix else []
-        for listen in script.analysis.listens:
-            is_tcp = listen.server == "tcp"
-            problem = _tcp_problem(listen) if is_tcp else _http_problem(listen)
-            if problem is None:
-                continue
-            literal = listen.port.literal
-            fixed = literal is not None and any(
-                span.start <= literal.start and literal.end <= span.end for span in fixed_spans
-            )
-            if is_tcp:
-                new = f"listen(process.env.{TCP_PORT_ENV})"
-                rule, todo = "tcp-port-hardcoded", f"read the port from process.env.{TCP_PORT_ENV}"
-            else:
-                new = f"listen({HTTP_PORT})"
-                rule, todo = "http-port-not-8080", f"listen on {HTTP_PORT}"
-            fix_hint = (
-                f"{todo}; dotkit convert --fix rewrites this literal for you"
-                if literal is not None and not fixed
-                else todo
-            )
+    judged = [
+        _Judged(path, listen, problem)
+        for path, listen in code.listens()
+        for problem in judge_listen(listen, path, service, settings)
+    ]
+    planned = _plan(code, judged) if fix else {}
+    applied = {(target, e.span): e for target, edits in planned.items() for e in edits}
+    review = CodeReview([], [], [])
+    for item in judged:
+        remedy = item.problem.remedy
+        target = (remedy.path or item.path) if remedy is not None else item.path
+        edit = applied.get((target, remedy.span)) if remedy and remedy.span else None
+        fixed_at = (target, edit.line) if edit is not None else None
+        review.rows.append(_row(gear, service.name, item, fixed_at))
+        if edit is None:
+            fix_text = item.problem.fix
+            if remedy is not None and remedy.kind == "code" and not fix:
+                fix_text += "; dotkit convert --fix makes this change for you"
             review.findings.append(
                 Finding(
-                    rule=rule,
-                    severity="info" if fixed else "warning",
-                    path=script.path,
-                    line=listen.line,
-                    column=listen.column,
-                    message=("fixed: " if fixed else "") + problem,
-                    fix="nothing left to do" if fixed else fix_hint,
+                    item.problem.rule,
+                    item.problem.severity,
+                    item.path,
+                    item.listen.line,
+                    item.listen.column,
+                    item.problem.message,
+                    fix_text,
                 )
             )
-            review.rows.append(
-                ReportRow(
-                    gear=gear,
-                    service=service,
-                    source=_call_text(listen),
-                    action="changed" if fixed else "manual",
-                    old=_call_text(listen),
-                    new=new,
-                    source_path=script.path,
-                    source_line=listen.line,
-                    target_path=script.path if fixed else None,
-                    target_line=listen.line if fixed else None,
-                    reason=problem,
-                    guide=GUIDE_PORTS,
-                )
+    for target, edits in sorted(planned.items()):
+        if not edits:
+            continue
+        before = code.sources.get(target, code.data.get(target, b""))
+        review.edits.append(
+            CodeEdit(
+                path=target,
+                before=before,
+                after=apply_edits(before, edits),
+                descriptions=tuple(f"{target}:{e.line}:{e.column}: {e.description}" for e in edits),
             )
-        if fix and fixes:
-            review.edits.append(
-                CodeEdit(
-                    path=script.path,
-                    before=script.source,
-                    after=apply_edits(script.source, fixes),
-                    descriptions=tuple(
-                        f"{script.path}:{e.line}:{e.column}: {e.description}" for e in fixes
-                    ),
-                )
-            )
+        )
     return review

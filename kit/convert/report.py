@@ -10,6 +10,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kit.appfs import WriteOutcome
+from kit.appfs.write import listing
 from kit.convert.app import Conversion
 from kit.convert.migration import ReportRow
 from kit.findings import Finding, render_findings_text
@@ -73,13 +75,47 @@ def render_text(conversion: Conversion, *, source: str, outcome: str) -> str:
         "",
         f"{counts['converted']} converted, {counts['changed']} changed, "
         f"{counts['dropped']} dropped, {counts['manual']} manual; "
-        f"{counts['warnings']} warning(s), {counts['infos']} note(s).",
+        f"{counts['errors']} error(s), {counts['warnings']} warning(s), "
+        f"{counts['infos']} note(s) for the platform.",
         outcome,
     ]
     return "\n".join(out) + "\n"
 
 
-def render_json(conversion: Conversion, *, source: str, output: str | None, written: bool) -> str:
+def render_outcome(outcome: WriteOutcome, out: str) -> str:
+    """What the write did to OUT, in a sentence or two."""
+    if not any(outcome[1:]):
+        return f"Wrote the dotCloud app to {out}."
+    parts = [
+        f"{len(paths)} {word}"
+        for paths, word in (
+            (outcome.added, "added"),
+            (outcome.updated, "updated"),
+            (outcome.replaced, "replaced (edited since, as asked)"),
+            (outcome.unchanged, "unchanged"),
+            (outcome.removed, "removed (no longer produced)"),
+        )
+        if paths
+    ]
+    text = f"Updated the dotCloud app in {out}: {', '.join(parts)}."
+    if outcome.kept:
+        text += f"\nKept what the conversion did not write: {listing(list(outcome.kept))}."
+    if outcome.left:
+        text += (
+            "\nLeft alone, edited since the last conversion and no longer produced: "
+            f"{listing(list(outcome.left))}."
+        )
+    return text
+
+
+def render_json(
+    conversion: Conversion,
+    *,
+    source: str,
+    output: str | None,
+    written: bool,
+    wrote: WriteOutcome | None = None,
+) -> str:
     doc: dict[str, Any] = {
         "source": source,
         "output": output,
@@ -93,6 +129,8 @@ def render_json(conversion: Conversion, *, source: str, output: str | None, writ
         "edits": [{"path": e.path, "changes": list(e.descriptions)} for e in conversion.edits],
         "summary": summary(conversion),
     }
+    if wrote is not None:
+        doc["write"] = {key: list(paths) for key, paths in wrote._asdict().items()}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -1,20 +1,18 @@
-"""In-place port fixes at the syntax node, leaving every other byte alone.
+"""In-place edits at the syntax node, leaving every other byte alone.
 
 dotCloud routes HTTP to port 8080 and hands TCP services a port through an
-environment variable. Rewriting only the literal that decides the port (found by
-:mod:`kit.js.analysis`) keeps comments, formatting and line endings exactly as the
-user wrote them, and makes a second run a no-op.
+environment variable. The port rule (:mod:`kit.platform.ports`) says which bytes
+decide a port and what they should read; this module plans those edits (their
+positions, their words, and no two that overlap) and splices them in. Rewriting
+only the literal that decides the port keeps comments, formatting and line endings
+exactly as the user wrote them, and makes a second run a no-op.
 """
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from kit.js.analysis import JsAnalysis, ListenCall, Span
-from kit.platform.facts import HTTP_PORT
-
-_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+from kit.js.model import Span
 
 
 class Edit(NamedTuple):
@@ -25,57 +23,48 @@ class Edit(NamedTuple):
     description: str
 
 
-def _env_expression(name: str) -> str:
-    # Names that are not JS identifiers still need to round-trip through analyze_js.
-    if _IDENTIFIER.fullmatch(name):
-        return f"process.env.{name}"
-    escaped = name.replace("\\", "\\\\").replace('"', '\\"')
-    return f'process.env["{escaped}"]'
+class Wanted(NamedTuple):
+    """An edit a rule asks for: splice ``replacement`` at ``span``; ``expr`` and
+    ``text`` are the expression it sits in and how the code wrote it, for words."""
+
+    span: Span
+    replacement: str
+    expr: Span | None = None
+    text: str = ""
 
 
-def _edit(source: bytes, call: ListenCall, span: Span, replacement: str) -> Edit:
-    port = call.port
+def describe(source: bytes, wanted: Wanted) -> str:
+    """``listen(3535) -> listen(8080)``, or ``3000 -> 8080 (the port of listen(port))``."""
+    span, replacement = wanted.span, wanted.replacement
     old = source[span.start : span.end].decode("utf-8", errors="replace")
-    expr = port.expr or span
+    expr = wanted.expr or span
     written = source[expr.start : expr.end].decode("utf-8", errors="replace")
-    if written == port.text and expr.start <= span.start and span.end <= expr.end:
+    if written == wanted.text and expr.start <= span.start and span.end <= expr.end:
         # The edit sits in the argument itself, so show the call as it will read.
         new = source[expr.start : span.start] + replacement.encode() + source[span.end : expr.end]
-        description = f"listen({written}) -> listen({new.decode('utf-8', errors='replace')})"
-    else:
-        description = f"{old} -> {replacement} (the port of listen({port.text}))"
-    return Edit(span, replacement, 0, 0, description)  # positioned once all are known
+        return f"listen({written}) -> listen({new.decode('utf-8', errors='replace')})"
+    if span.start == span.end:
+        return f"{written} -> {written}{replacement} (the port of listen({wanted.text}))"
+    return f"{old} -> {replacement} (the port of listen({wanted.text}))"
 
 
-def _fix_for(source: bytes, call: ListenCall, tcp_port_env: str | None) -> Edit | None:
-    port = call.port
-    if call.server in {"http", "unknown"}:
-        if port.kind in {"literal", "env-default"} and port.literal and port.value != HTTP_PORT:
-            return _edit(source, call, port.literal, str(HTTP_PORT))
-        return None
-    if tcp_port_env is None:
-        return None
-    if port.kind == "literal" and port.literal is not None:
-        return _edit(source, call, port.literal, _env_expression(tcp_port_env))
-    if port.kind == "env-default" and port.env_name != tcp_port_env and port.expr is not None:
-        return _edit(source, call, port.expr, _env_expression(tcp_port_env))
-    return None
+def plan_edits(source: bytes, wanted: Sequence[Wanted]) -> list[Edit]:
+    """Edits for ``wanted``, positioned; identical wishes count once, and wishes that
+    overlap another are all dropped.
 
-
-def plan_port_fixes(source: bytes, analysis: JsAnalysis, *, tcp_port_env: str | None) -> list[Edit]:
-    """Edits moving HTTP listens to 8080 and TCP listens to ``process.env[tcp_port_env]``.
-
-    Listens sharing a declaration (``var PORT = 3000`` used by an HTTP and a TCP
+    Two listens sharing a declaration (``var PORT = 3000`` used by an HTTP and a TCP
     server) agree on one edit or get none: picking a winner would let the loser's
-    wish surface on the next run, breaking idempotence, and the honest fix there
-    is a human splitting the variable.
+    wish surface on the next run, breaking idempotence, and the honest fix there is
+    a human splitting the variable.
     """
-    wanted: dict[tuple[Span, str], Edit] = {}
-    for call in analysis.listens:
-        edit = _fix_for(source, call, tcp_port_env)
-        if edit is not None:
-            wanted.setdefault((edit.span, edit.replacement), edit)
-    return _positioned(source, _without_conflicts(list(wanted.values())))
+    unique: dict[tuple[Span, str], Edit] = {}
+    for wish in wanted:
+        if not 0 <= wish.span.start <= wish.span.end <= len(source):
+            continue
+        key = (wish.span, wish.replacement)
+        if key not in unique:
+            unique[key] = Edit(wish.span, wish.replacement, 0, 0, describe(source, wish))
+    return _positioned(source, _without_conflicts(list(unique.values())))
 
 
 def _positioned(source: bytes, edits: list[Edit]) -> list[Edit]:

@@ -1,10 +1,14 @@
 """Code rules: what a nodejs service's JavaScript does that dotCloud will not support.
 
 The JavaScript of each nodejs service (the ``.js``, ``.mjs`` and ``.cjs`` files
-under its approot) is analysed once per content by :mod:`kit.js.analysis`, through
-the cache in :mod:`kit.verify.fast.jscache`; the rules here judge those analyses
-against the service as ``dotcloud.yml`` describes it (ports, environment,
-instances).
+under its approot, and its entry scripts whatever their names) is analysed once
+per content by :mod:`kit.js.analysis`, through the cache in
+:mod:`kit.verify.fast.jscache`. The rules themselves are judged in
+:mod:`kit.platform.ports` and :mod:`kit.platform.judge`, which ``dotkit convert``
+uses too, against the service as ``dotcloud.yml`` describes it (ports,
+environment, instances). A port read from another module is followed there
+(:mod:`kit.verify.loaded`), and so are the files node loads, for the Node.js
+version rules.
 """
 
 from __future__ import annotations
@@ -15,80 +19,114 @@ from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 from kit.findings import Finding
-from kit.js.analysis import DataWrite, JsAnalysis, ListenCall, LocalConnection
+from kit.js.analysis import JsAnalysis, not_served
+from kit.js.link import Linker
+from kit.platform import judge as rules
+from kit.platform import ports
 from kit.platform.facts import ENVIRONMENT_JSON, HTTP_PORT
 from kit.platform.model import Service
+from kit.verify import loaded
 from kit.verify.fast.jscache import EMPTY, PARALLEL_MIN_BYTES, IndexEntry, analyse_app
+from kit.verify.fast.modcache import ModuleStore
 from kit.verify.model import Rule, Target
 
 SCRIPT_SUFFIXES = (".js", ".mjs", ".cjs")
-# Set by the platform to the HTTP front end's port, 8080, for a nodejs service.
-PLATFORM_HTTP_PORT_VARS = frozenset({"PORT_NODEJS", "PORT_WWW", "PORT_HTTP"})
-_TEXT_SHOWN = 80  # of a port expression, in messages
-_PLATFORM_PORT_OR_8080 = f"process.env.PORT_NODEJS || {HTTP_PORT}"
+MODULES_CACHE_NAME = "js-modules.sqlite3"  # beside the JavaScript cache
 
 HTTP_PORT_NOT_8080 = Rule(
-    slug="http-port-not-8080",
-    severity="error",
+    slug=ports.HTTP_RULE,
+    severity=ports.SEVERITIES[ports.HTTP_RULE],
     category="code",
     summary="An HTTP server listens on a port other than 8080.",
     explanation=(
         "dotCloud's router sends a nodejs service's web traffic to port 8080 inside its "
         "container, and nowhere else: a server on 3000 or 3535 starts, looks healthy in its "
         "logs, and is never reached. The platform does not set PORT either, so "
-        "`process.env.PORT || 3000` quietly becomes 3000. Listen on 8080, as a number or "
-        "through PORT_NODEJS, which the platform sets to 8080."
+        "`process.env.PORT || 3000` quietly becomes 3000, and an environment value in "
+        "dotcloud.yml that the code reads as its port counts the same. The number is followed "
+        "where real code keeps it: a variable, Express's app.set('port', ...), a config module "
+        "(`require('./config').port`), and the finding says where it is written. Listen on "
+        f"{HTTP_PORT}, as a number or as `{ports.PLATFORM_OR_8080}`: apps of the time read "
+        "PORT_NODEJS, which the platform is believed to set to 8080 (no documentation says "
+        "so), and the fallback keeps the port right either way."
     ),
-    bad="www/server.js:\nrequire('http').createServer(h).listen(process.env.PORT || 3000);",
-    good="www/server.js:\nrequire('http').createServer(h).listen(process.env.PORT_NODEJS || 8080);",
+    bad="www/server.js:\nvar app = require('express')();\n"
+    "app.set('port', process.env.PORT || 3000);\napp.listen(app.get('port'));",
+    good="www/server.js:\nvar app = require('express')();\n"
+    "app.set('port', process.env.PORT_NODEJS || 8080);\napp.listen(app.get('port'));",
 )
 TCP_PORT_UNDECLARED = Rule(
-    slug="tcp-port-undeclared",
-    severity="error",
+    slug=ports.TCP_UNDECLARED_RULE,
+    severity=ports.SEVERITIES[ports.TCP_UNDECLARED_RULE],
     category="code",
     summary="A TCP server runs in a service that declares no TCP port.",
     explanation=(
-        "Only HTTP on 8080 reaches a service by default. Raw TCP (a `net` or `tls` server) "
-        "is reachable only on ports declared under `ports:` in dotcloud.yml; the platform "
-        "then assigns each one a number and passes it as PORT_<NAME>. Declare the port "
-        "and have the server listen on that variable."
+        "Only HTTP on 8080 reaches a service by default. Raw TCP (a `net` or `tls` server, "
+        "however the module was bound: `var net = require('net')`, an implicit global, "
+        "destructuring, `require('net').createServer`) is reachable only on ports declared "
+        "under `ports:` in dotcloud.yml; the platform then assigns each one a number and "
+        "passes it as PORT_<NAME>. Declare the port and have the server listen on that "
+        "variable."
     ),
     bad="www/server.js:\nrequire('net').createServer(echo).listen(process.env.PORT_SERVER);",
     good="dotcloud.yml:\nwww:\n  type: nodejs\n  approot: www\n  ports:\n    server: tcp\n",
 )
 TCP_PORT_HARDCODED = Rule(
-    slug="tcp-port-hardcoded",
-    severity="error",
+    slug=ports.TCP_HARDCODED_RULE,
+    severity=ports.SEVERITIES[ports.TCP_HARDCODED_RULE],
     category="code",
     summary="A TCP server listens on a fixed port instead of the one dotCloud assigns.",
     explanation=(
         "dotCloud picks the number of every declared TCP port when the service is deployed, "
         "and it can differ from one deployment to the next. A server that listens on 7000, "
-        "or on a variable the platform does not set, is not where the platform routes the "
-        "traffic. Read PORT_<NAME> for the port declared under `ports:` (or the same key "
-        "in /home/dotcloud/environment.json)."
+        "or on a variable the platform does not set (or that dotcloud.yml fixes), is not "
+        "where the platform routes the traffic. Read PORT_<NAME> for the port declared under "
+        "`ports:` (or the same key in /home/dotcloud/environment.json). A TCP server is never "
+        "moved to 8080: that port is the HTTP router's."
     ),
-    bad="www/server.js:\nrequire('net').createServer(echo).listen(process.env.PORT || 7000);",
-    good="www/server.js:\nrequire('net').createServer(echo).listen(process.env.PORT_SERVER);",
+    bad="www/chat.js:\nvar net = require('net');\nvar port = process.env.CHAT_PORT || 7000;\n"
+    "net.createServer(onClient).listen(port);",
+    good="www/chat.js:\nvar net = require('net');\n"
+    "net.createServer(onClient).listen(process.env.PORT_SERVER);",
+)
+UDP_NOT_SUPPORTED = Rule(
+    slug=ports.UDP_RULE,
+    severity=ports.SEVERITIES[ports.UDP_RULE],
+    category="code",
+    summary="A UDP socket (dgram) binds a port, and the platform routes no UDP to it.",
+    explanation=(
+        "UDP is not supported by the platform: what reaches a service is HTTP on 8080 "
+        "through the router and TCP on the ports declared under `ports:`. A `dgram` socket "
+        "binds and waits, and nothing ever arrives (a statsd server's metrics, a syslog "
+        "receiver). Take the data over TCP or HTTP instead, or run that part elsewhere."
+    ),
+    bad="www/stats.js:\nvar dgram = require('dgram');\nvar socket = dgram.createSocket('udp4');\n"
+    "socket.bind(8125);",
+    good="www/stats.js:\nvar net = require('net');\n"
+    "net.createServer(onClient).listen(process.env.PORT_SERVER);",
 )
 LOCALHOST_SERVICE = Rule(
-    slug="localhost-service",
-    severity="warning",
+    slug=rules.LOCALHOST_RULE,
+    severity=rules.SEVERITIES[rules.LOCALHOST_RULE],
     category="code",
     summary="Code connects to a database or service on localhost.",
     explanation=(
         "On nodeSocket a database could run beside the app; on dotCloud every service, "
         "databases included, runs in its own container, so localhost is only the service "
-        "itself. Declare the database as a service in dotcloud.yml and read its address "
-        "from DOTCLOUD_<SERVICE>_<PORT>_URL (or _HOST and _PORT), which the platform sets "
-        "in the environment and in /home/dotcloud/environment.json."
+        "itself. The address may be written (`'mongodb://localhost/app'`), left out (a "
+        "client called with no host connects to its default, 127.0.0.1: "
+        "`redis.createClient()`, `mysql.createConnection({user: 'root'})`, `new pg.Client()`), "
+        "or read from an environment variable that dotcloud.yml sets to localhost. Declare "
+        "the database as a service in dotcloud.yml and read its address from "
+        "DOTCLOUD_<SERVICE>_<PORT>_URL (or _HOST and _PORT), which the platform sets in the "
+        "environment and in /home/dotcloud/environment.json."
     ),
     bad="www/db.js:\nmongoose.connect('mongodb://localhost/app');",
     good="www/db.js:\nmongoose.connect(process.env.DOTCLOUD_DB_MONGODB_URL);",
 )
 DATA_DIR_WITH_INSTANCES = Rule(
-    slug="data-dir-with-instances",
-    severity="warning",
+    slug=rules.DATA_RULE,
+    severity=rules.SEVERITIES[rules.DATA_RULE],
     category="code",
     summary="Code writes under ~/data, which each instance has its own copy of.",
     explanation=(
@@ -102,24 +140,35 @@ DATA_DIR_WITH_INSTANCES = Rule(
     bad="www/upload.js:\nfs.writeFileSync('/home/dotcloud/data/uploads.json', body);",
     good="www/upload.js:\nredis.set('uploads', body);",
 )
+WRITE_IN_CODE_TREE = Rule(
+    slug=rules.CODE_TREE_RULE,
+    severity=rules.SEVERITIES[rules.CODE_TREE_RULE],
+    category="code",
+    summary="Code writes files into its own folder, which the next push replaces.",
+    explanation=(
+        "Every push builds new containers from the pushed code: ~/current (the approot, "
+        "where supervisord starts the program) holds what was pushed and nothing else. An "
+        "upload folder (multer's `dest`, a diskStorage `destination`, Express 3's "
+        "`bodyParser({uploadDir})`), a JSON file the app saves, a relative path or one under "
+        "__dirname: all of it is gone after the next push, and each instance has its own "
+        "anyway. Write under ~/data (`process.env.HOME + '/data'`), the one folder kept "
+        "across pushes (see data-dir-with-instances for its costs), or keep the data in a "
+        "data service."
+    ),
+    bad="www/app.js:\nvar multer = require('multer');\nvar upload = multer({ dest: 'uploads/' });",
+    good="www/app.js:\nvar multer = require('multer');\n"
+    "var upload = multer({ dest: process.env.HOME + '/data/uploads/' });",
+)
 RULES: tuple[Rule, ...] = (
     HTTP_PORT_NOT_8080,
     TCP_PORT_UNDECLARED,
     TCP_PORT_HARDCODED,
+    UDP_NOT_SUPPORTED,
     LOCALHOST_SERVICE,
     DATA_DIR_WITH_INSTANCES,
+    WRITE_IN_CODE_TREE,
+    *loaded.RULES,
 )
-
-# For localhost-service fixes: the port name in DOTCLOUD_<SVC>_<PORT>_URL, and the
-# service types that provide it.
-_PROTOCOL_PORTS: dict[str, tuple[str, frozenset[str]]] = {
-    "mongodb": ("MONGODB", frozenset({"mongodb"})),
-    "redis": ("REDIS", frozenset({"redis"})),
-    "mysql": ("MYSQL", frozenset({"mysql", "mysql-masterslave"})),
-    "postgresql": ("SQL", frozenset({"postgresql", "postgis"})),
-    "amqp": ("AMQP", frozenset({"rabbitmq"})),
-}
-_PROTOCOL_NAMES = {"amqp": "RabbitMQ", "postgresql": "PostgreSQL", "memcache": "memcached"}
 
 
 def check_code(
@@ -131,7 +180,7 @@ def check_code(
     jobs: int | None = None,
     parallel_min_bytes: int = PARALLEL_MIN_BYTES,
 ) -> list[Finding]:
-    """Findings of the five code rules for every nodejs service of ``app``.
+    """Findings of the code rules for every nodejs service of ``app``.
 
     ``cache_path`` is the SQLite store of analyses by content; ``index``, when given,
     is the stat index of the last run (see :mod:`kit.verify.fast.jscache`), replaced in
@@ -143,9 +192,13 @@ def check_code(
     scripts = sorted(
         f
         for f in app.files
-        if f.endswith(SCRIPT_SUFFIXES) and ("node_modules" not in f or not _in_node_modules(f))
+        if f.endswith(SCRIPT_SUFFIXES)
+        and ("node_modules" not in f or not _in_node_modules(f))
+        and not not_served(f)
     )
-    owned = {s.name: _under(scripts, s.approot) for s in services}
+    present = frozenset(app.files)
+    entries = {s.name: loaded.entry_scripts(app, s, present) for s in services}
+    owned = {s.name: sorted({*_under(scripts, s.approot), *entries[s.name]}) for s in services}
     wanted = {path for paths in owned.values() for path in paths}
     analyses, _, new_index = analyse_app(
         app.root,
@@ -159,12 +212,19 @@ def check_code(
     if index is not None:
         index.clear()
         index.update(new_index)
+    modules = cache_path.with_name(MODULES_CACHE_NAME) if cache_path is not None else None
+    store = ModuleStore(app.root, modules, {rel: entry[3] for rel, entry in new_index.items()})
     findings: set[Finding] = set()
-    for service in services:
-        for path in owned[service.name]:
-            analysis = analyses.get(path, EMPTY)
-            if analysis is not EMPTY:  # most files: nothing to judge
-                findings.update(judge(app, service, path, analysis))
+    try:
+        link = loaded.linker(app, store)
+        for service in services:
+            for path in owned[service.name]:
+                analysis = analyses.get(path, EMPTY)
+                if analysis is not EMPTY:  # most files: nothing to judge
+                    findings.update(judge(app, service, path, analysis, link))
+        findings.update(loaded.check_loaded(services, entries, store, sorted(app.files)))
+    finally:
+        store.save()
     return sorted(findings, key=lambda f: (f.path, f.line or 0, f.column or 0, f.rule))
 
 
@@ -182,194 +242,29 @@ def _under(scripts: list[str], approot: str) -> list[str]:
     return scripts[start:end]
 
 
-def judge(app: Target, service: Service, path: str, analysis: JsAnalysis) -> Iterable[Finding]:
+def judge(
+    app: Target, service: Service, path: str, analysis: JsAnalysis, link: Linker | None = None
+) -> Iterable[Finding]:
     """The findings one file's analysis gives in ``service``."""
     for listen in analysis.listens:
-        if listen.server == "tcp":
-            yield from _tcp_findings(service, path, listen)
-        else:
-            finding = _http_finding(service, path, listen)
-            if finding is not None:
-                yield finding
+        if link is not None and listen.port.module is not None:
+            listen = listen._replace(port=link.link(path, listen.port))
+        for problem in ports.judge_listen(listen, path, service):
+            yield Finding(
+                problem.rule,
+                problem.severity,
+                path,
+                listen.line,
+                listen.column,
+                problem.message,
+                problem.fix,
+            )
     for connection in analysis.connections:
-        yield _localhost_finding(app, service, path, connection)
+        found = rules.judge_connection(connection, path, service, app.services)
+        if found is not None:
+            yield found
     for write in analysis.data_writes:
-        yield _data_finding(service, path, write)
+        yield rules.judge_write(write, path, service)
 
 
-# --- ports --------------------------------------------------------------------------
-
-
-def _shown(listen: ListenCall) -> str:
-    text = " ".join(listen.port.text.split())
-    return text if len(text) <= _TEXT_SHOWN else text[: _TEXT_SHOWN - 1] + "…"
-
-
-def _http_finding(service: Service, path: str, listen: ListenCall) -> Finding | None:
-    problem = _http_problem(service, listen)
-    if problem is None:
-        return None
-    message, fix = problem
-    return HTTP_PORT_NOT_8080.finding(path, listen.line, listen.column, message, fix)
-
-
-def _http_problem(service: Service, listen: ListenCall) -> tuple[str, str] | None:
-    port, call = listen.port, f"listen({_shown(listen)})"
-    who = "the HTTP server" if listen.server == "http" else "the server"
-    fix = f"listen on {HTTP_PORT}: .listen({HTTP_PORT}) or .listen({_PLATFORM_PORT_OR_8080})"
-    if port.kind == "literal" and port.value != HTTP_PORT:
-        return f"{who} listens on {port.value}; on dotCloud it must listen on {HTTP_PORT}", fix
-    if port.kind not in {"env", "env-default"} or port.env_name is None:
-        return None
-    name = port.env_name
-    if name in service.environment:
-        value = service.environment[name].strip()
-        if value == str(HTTP_PORT):
-            return None
-        return (
-            f"{call} reads {name}, which dotcloud.yml sets to {value!r}; on dotCloud "
-            f"{who} must listen on {HTTP_PORT}",
-            f"set {name} to {HTTP_PORT} under environment: in dotcloud.yml, or {fix}",
-        )
-    if name in PLATFORM_HTTP_PORT_VARS:
-        return None
-    tcp = {f"PORT_{p.upper()}": p for p in service.tcp_ports}
-    if name in tcp:
-        return (
-            f"{call} reads {name}, the port dotCloud assigns to the TCP port {tcp[name]!r}; "
-            f"HTTP reaches the service only on {HTTP_PORT}",
-            fix,
-        )
-    if port.kind == "env-default":
-        if port.value == HTTP_PORT:
-            return None
-        shown = _shown(listen)
-        if name not in shown:  # `listen(port)`: say what `port` is
-            shown += f" (process.env.{name} || {port.value})"
-        return (
-            f"{shown} is not {HTTP_PORT} on dotCloud: the platform does not set {name}, "
-            f"so the server listens on {port.value}",
-            fix,
-        )
-    return (
-        f"{call} reads {name}, which dotCloud does not set, so the server listens on a "
-        f"random port; it must listen on {HTTP_PORT}",
-        fix,
-    )
-
-
-def _tcp_findings(service: Service, path: str, listen: ListenCall) -> Iterable[Finding]:
-    declared = service.tcp_ports
-    if not declared:
-        yield TCP_PORT_UNDECLARED.finding(
-            path,
-            listen.line,
-            listen.column,
-            f"a TCP server listens here, but the service {service.name!r} declares no TCP "
-            "port: dotCloud routes TCP only to ports declared under ports: in dotcloud.yml",
-            f"add `ports: {{server: tcp}}` to the service {service.name!r} in dotcloud.yml "
-            "and listen on process.env.PORT_SERVER",
-        )
-    message = _tcp_problem(service, listen)
-    if not declared and (listen.port.env_name or "").startswith("PORT_"):
-        message = None  # reads the variable a declared port would set: declaring is the fix
-    if message is not None:
-        names = declared or ("server",)
-        variables = " or ".join(f"process.env.PORT_{n.upper()}" for n in names)
-        where = (
-            f"the port {names[0]!r} under ports: in dotcloud.yml"
-            if len(names) == 1
-            else "a port declared under ports: in dotcloud.yml"
-        )
-        fix = f"listen on {variables} ({where}), or read it from {ENVIRONMENT_JSON}"
-        yield TCP_PORT_HARDCODED.finding(path, listen.line, listen.column, message, fix)
-
-
-def _tcp_problem(service: Service, listen: ListenCall) -> str | None:
-    port, call = listen.port, f"listen({_shown(listen)})"
-    assigned = {f"PORT_{name.upper()}" for name in service.tcp_ports}
-    tail = "dotCloud assigns TCP ports when it deploys the service"
-    if port.kind == "literal":
-        return f"the TCP server listens on {port.value}, but {tail}"
-    if port.kind not in {"env", "env-default"} or port.env_name is None:
-        return None
-    name = port.env_name
-    if name in assigned:
-        return None
-    if name in service.environment:
-        value = service.environment[name]
-        return f"{call} reads {name}, which dotcloud.yml fixes at {value!r}, but {tail}"
-    if port.kind == "env-default":
-        return f"{call} falls back to {port.value}: the platform does not set {name}, and {tail}"
-    return f"{call} reads {name}, which dotCloud does not set; {tail}"
-
-
-# --- localhost and ~/data -----------------------------------------------------------
-
-
-def _endpoint_fix(app: Target, protocol: str | None) -> str:
-    port_name, types = _PROTOCOL_PORTS.get(protocol or "", ("<PORT>", frozenset()))
-    match = next((s for s in app.services if s.type in types), None)
-    service = match.name.upper() if match is not None else "<SERVICE>"
-    variable = f"DOTCLOUD_{service}_{port_name}"
-    fix = (
-        f"read the address from the environment: process.env.{variable}_URL "
-        f"(or _HOST and _PORT), also in {ENVIRONMENT_JSON}"
-    )
-    if match is None and types:
-        kind = sorted(types)[0]
-        fix = f"declare a {kind} service in dotcloud.yml, then {fix}"
-    return fix
-
-
-def _protocol_name(protocol: str | None) -> str:
-    if protocol is None or protocol == "tcp":
-        return "service"
-    return _PROTOCOL_NAMES.get(protocol, protocol)
-
-
-def _localhost_finding(
-    app: Target, service: Service, path: str, connection: LocalConnection
-) -> Finding:
-    target = connection.target
-    if connection.via == "url":
-        subject = f"{target} points at this container"
-    elif connection.via == "default":
-        subject = f"{connection.call}() names no host, so it connects to {target}"
-    else:
-        subject = f"{connection.call or 'this code'} connects to {target}"
-    message = (
-        f"{subject}; on dotCloud each service runs in its own container, so localhost is "
-        f"{service.name!r} itself, not a {_protocol_name(connection.protocol)} service"
-    )
-    return LOCALHOST_SERVICE.finding(
-        path,
-        connection.line,
-        connection.column,
-        message,
-        _endpoint_fix(app, connection.protocol),
-    )
-
-
-def _data_finding(service: Service, path: str, write: DataWrite) -> Finding:
-    if service.instances > 1:
-        return DATA_DIR_WITH_INSTANCES.finding(
-            path,
-            write.line,
-            write.column,
-            f"{write.function}() writes to {write.target}, but {service.name!r} runs "
-            f"{service.instances} instances and each has its own ~/data: what one instance "
-            "writes, the others never see",
-            "keep shared state in a data service (redis, mongodb, mysql) declared in "
-            "dotcloud.yml, or run a single instance",
-        )
-    return DATA_DIR_WITH_INSTANCES.finding(
-        path,
-        write.line,
-        write.column,
-        f"{write.function}() writes to {write.target}: dotCloud keeps ~/data across pushes "
-        f"by moving it, so every push stops {service.name!r} while the data moves",
-        "nothing to do if that downtime is acceptable; to push without downtime, keep "
-        "the state in a data service (redis, mongodb, mysql)",
-        severity="info",
-    )
+__all__ = ["ENVIRONMENT_JSON", "RULES", "SCRIPT_SUFFIXES", "check_code", "judge"]

@@ -358,8 +358,8 @@ def test_rule_page(browser: BrowserContext, base_url: str) -> None:
     assert "http-port-not-8080" in visit.text("article h1")
     for heading in ("Why", "How to fix", "Fails", "Passes"):
         assert heading in article
-    assert "listen(process.env.PORT || 3000)" in article
-    assert "listen(process.env.PORT_NODEJS || 8080)" in article
+    assert "app.set('port', process.env.PORT || 3000)" in article
+    assert "app.set('port', process.env.PORT_NODEJS || 8080)" in article
     # Material adds a copy button to every code block.
     assert visit.page.locator("article button[data-md-type=copy]").count() >= 2
     assert visit.close() == []

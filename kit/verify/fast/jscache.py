@@ -29,7 +29,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from kit.appfs import RACY_WINDOW_NS
 from kit.js.analysis import (
@@ -37,17 +37,16 @@ from kit.js.analysis import (
     JsAnalysis,
     ListenCall,
     LocalConnection,
-    PortArg,
-    Span,
     analyze_js,
     worth_parsing,
 )
+from kit.js.model import port_from_json
 
 if TYPE_CHECKING:
     import sqlite3
 
 # Bump whenever analyze_js or worth_parsing change what they find for the same bytes.
-ANALYZER_VERSION = 1
+ANALYZER_VERSION = 2
 EMPTY = JsAnalysis((), None)
 # Below this much JavaScript to read, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 1 << 20
@@ -109,10 +108,6 @@ def encode(analysis: JsAnalysis) -> str:
     return json.dumps(analysis, separators=(",", ":"), ensure_ascii=False)
 
 
-def _span(raw: Any) -> Span | None:
-    return Span(*raw) if raw is not None else None
-
-
 def decode(data: str) -> JsAnalysis:
     """The analysis ``encode`` wrote; raises ValueError or TypeError if it is not one."""
     if not data:
@@ -120,14 +115,8 @@ def decode(data: str) -> JsAnalysis:
     listens, error, connections, writes = json.loads(data)
     return JsAnalysis(
         listens=tuple(
-            ListenCall(
-                line,
-                column,
-                server,
-                PortArg(kind, value, env, _span(literal), text, _span(expr)),
-                host,
-            )
-            for line, column, server, (kind, value, env, literal, text, expr), host in listens
+            ListenCall(line, column, server, port_from_json(port), host)
+            for line, column, server, port, host in listens
         ),
         syntax_error=(error[0], error[1]) if error is not None else None,
         connections=tuple(LocalConnection(*c) for c in connections),

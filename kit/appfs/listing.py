@@ -1,22 +1,17 @@
-"""The filesystem side of an app: which files belong to it, and writing a new tree.
+"""Which files belong to an app: listing it, finding its Gears, reading a file.
 
-This is one of the few modules that touch the disk. Listing honours
-``.gitignore`` files at every level (and ``.dotcloudignore`` where asked),
-never descends into ``.git`` or ``node_modules``, and never follows symlinks.
-Writing builds the whole tree beside its destination and renames it into
-place, so a failure leaves nothing half-written.
+Listing honours ``.gitignore`` files at every level (and ``.dotcloudignore``
+where asked), never descends into ``.git`` or ``node_modules``, and never
+follows symlinks.
 """
 
 import os
-import shutil
-import stat
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from kit.errors import OperationFailed, UsageError
-from kit.files import OutFile
+from kit.errors import UsageError
 from kit.platform.facts import TORQUE_FILE
 
 ALWAYS_SKIPPED = frozenset({".git", "node_modules"})
@@ -131,7 +126,7 @@ def scan_app(
                     continue
                 subfolders.append((rel, specs))
             elif entry.is_symlink():
-                is_dir = entry.is_dir()  # what it points to decides how ignore rules see it
+                is_dir = _points_to_dir(entry)  # decides how ignore rules see it
                 if is_dir and (entry.name in ALWAYS_SKIPPED or _is(entry.path, excluded)):
                     continue
                 if not _ignored(specs, rel, is_dir):
@@ -142,6 +137,13 @@ def scan_app(
         stack.extend(reversed(subfolders))
     files.sort()
     return Listing(tuple(files), frozenset(links), tuple(folders), tuple(read))
+
+
+def _points_to_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # a loop of links: it points to nothing
+        return False
 
 
 def _is(path: str, excluded: Path | None) -> bool:
@@ -188,74 +190,3 @@ def read_bytes(path: Path, label: str) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {label}: {exc.strerror or exc}") from None
-
-
-def check_destination(src: Path, out: Path, *, force: bool) -> None:
-    """Refuse destinations that would lose the user's work."""
-    src_r, out_r = src.resolve(), out.resolve()
-    if out_r == src_r or src_r.is_relative_to(out_r):
-        raise UsageError(
-            f"the output folder {out} would contain or replace the source app {src}; "
-            "choose another folder with -o"
-        )
-    if out.exists() or out.is_symlink():
-        if not out.is_dir() or out.is_symlink():
-            raise UsageError(f"{out} exists and is not a folder; choose another -o")
-        if not force:
-            raise UsageError(
-                f"{out} already exists; add --force to replace it, or choose another -o"
-            )
-        if any(out.iterdir()) and not (out / "dotcloud.yml").exists():
-            raise UsageError(
-                f"{out} is not empty and holds no dotcloud.yml, so it does not look like an "
-                "earlier conversion; refusing to replace it even with --force"
-            )
-
-
-def _copy_entry(src: Path, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    if src.is_symlink():
-        dst.symlink_to(src.readlink())
-    else:
-        shutil.copy2(src, dst)
-
-
-def write_tree(
-    src: Path,
-    out: Path,
-    copy: Iterable[str],
-    generated: "Sequence[OutFile]",
-    *,
-    force: bool,
-) -> None:
-    """Copy ``copy`` from ``src``, add ``generated``, and put the result at ``out`` atomically."""
-    check_destination(src, out, force=force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # mkdir fails if the name exists, so two runs can never share a staging folder.
-    staging = out.parent / f".{out.name}.{os.getpid()}.{time.monotonic_ns()}.dotkit-tmp"
-    staging.mkdir(mode=0o700)
-    backup: Path | None = None
-    try:
-        for rel in copy:
-            _copy_entry(src / rel, staging / rel)
-        for item in generated:
-            target = staging / item.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if target.is_symlink():
-                target.unlink()
-            target.write_bytes(item.content)
-            target.chmod(item.mode)
-        staging.chmod(stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
-        if out.exists():
-            backup = out.with_name(f".{out.name}.dotkit-old")
-            if backup.exists():
-                shutil.rmtree(backup)
-            out.rename(backup)
-        staging.rename(out)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        if backup is not None and backup.exists() and not out.exists():
-            backup.rename(out)
-        raise OperationFailed(f"could not write {out}: {exc}") from None
-    if backup is not None:
-        shutil.rmtree(backup, ignore_errors=True)
