@@ -28,7 +28,7 @@ def gear_inputs(src: Path, files: list[str]) -> list[GearInput]:
         own = frozenset(files if gear.approot == "." else by_top.get(gear.approot, []))
         base = src if gear.approot == "." else src / gear.approot
         scripts = tuple(
-            (rel, read_bytes(base / rel, f"{prefix}{rel}"))
+            (rel, read_bytes(base / rel, f"{prefix}{rel}", within=src))
             for rel in sorted(own)
             if rel.endswith(SCRIPT_SUFFIXES)
             and (base / rel).is_file()
@@ -38,7 +38,7 @@ def gear_inputs(src: Path, files: list[str]) -> list[GearInput]:
             GearInput(
                 dirname=gear.dirname,
                 approot=gear.approot,
-                torque=read_bytes(base / TORQUE_FILE, f"{prefix}{TORQUE_FILE}"),
+                torque=read_bytes(base / TORQUE_FILE, f"{prefix}{TORQUE_FILE}", within=src),
                 files=own,
                 scripts=scripts,
             )
