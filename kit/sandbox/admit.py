@@ -1,9 +1,9 @@
-"""What the platform process accepts: who may ask, and what each request may name.
+"""What the platform process accepts: what each request may name.
 
 The platform process runs as the sandbox's owner and starts containers, so its
 socket is the control plane: only the owner's own processes outside every
-container may talk to it (:func:`peer_refusal`), and every request is checked
-against the sandbox's layout before anything runs (:func:`check_request`).
+container may talk to it (:func:`kit.peers.peer_refusal`), and every request is
+checked against the sandbox's layout before anything runs (:func:`check_request`).
 A container's spec must place the container where the layout says (its home,
 sockets and service folders, of its own app), run the backend the platform
 runs, name no other host folder, and carry names and numbers of the platform's
@@ -17,12 +17,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import re
-import socket
-import struct
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from kit.platform.names import ENV_NAME, PORT_NAME
@@ -37,7 +33,6 @@ MAX_TIMEOUT = 600.0
 _HOST = re.compile(r"[a-z0-9][a-z0-9_.-]{0,252}")
 _BACKEND = re.compile(r"container:([^:]+):([0-9]{1,5})")
 _TCP_LISTEN = re.compile(r"tcp:127\.0\.0\.1:([0-9]{1,5})")
-_NAMESPACES = ("user", "pid", "mnt")
 # Each op's arguments; a request naming another is refused.
 OPS: dict[str, frozenset[str]] = {
     "start": frozenset({"spec"}),
@@ -57,42 +52,6 @@ OPS: dict[str, frozenset[str]] = {
 
 class Refused(ValueError):
     """A request the platform process will not act on, and why."""
-
-
-# -- who is asking --------------------------------------------------------------------------
-
-
-def peer_credentials(sock: socket.socket) -> tuple[int, int, int]:
-    """(pid, uid, gid) of the process at the other end of a Unix socket."""
-    raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    pid, uid, gid = struct.unpack("3i", raw)
-    return pid, uid, gid
-
-
-def _namespaces(pid: int | str, proc: Path) -> tuple[str, ...]:
-    return tuple(str((proc / str(pid) / "ns" / name).readlink()) for name in _NAMESPACES)
-
-
-def peer_refusal(
-    pid: int, uid: int, *, euid: int | None = None, proc: Path = Path("/proc")
-) -> str | None:
-    """Why the process ``pid`` (of user ``uid``) may not use the platform socket, or None.
-
-    It must be the owner's (or root's), and share the platform process's user, PID
-    and mount namespaces: a process inside any container has its own.
-    """
-    euid = os.geteuid() if euid is None else euid
-    if uid not in (euid, 0):
-        return f"uid {uid} is not the sandbox's owner (uid {euid})"
-    if pid <= 0:
-        return "the process is outside the platform's PID namespace"
-    try:
-        theirs, ours = _namespaces(pid, proc), _namespaces("self", proc)
-    except OSError:
-        return f"the namespaces of process {pid} cannot be read"
-    if theirs != ours:
-        return f"process {pid} runs in a container (namespaces {', '.join(theirs)})"
-    return None
 
 
 # -- what is asked --------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import OperationFailed
-from kit.sandbox.admit import peer_credentials
+from kit.peers import peer_credentials
 from kit.sandbox.layout import Layout
 from kit.sandbox.rundir import ensure_home
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import KitError
+from kit.peers import peer_credentials, peer_refusal
 from kit.sandbox import admit
 from kit.sandbox.backend import (
     ContainerSpec,
@@ -413,10 +414,10 @@ def _refusal(writer: asyncio.StreamWriter) -> str | None:
     """Why the process at the other end may not talk to the platform, or None."""
     sock = writer.get_extra_info("socket")
     try:
-        pid, uid, _ = admit.peer_credentials(sock)
+        pid, uid, _ = peer_credentials(sock)
     except (OSError, TypeError, AttributeError):
         return "the peer's credentials cannot be read"
-    return admit.peer_refusal(pid, uid)
+    return peer_refusal(pid, uid)
 
 
 async def serve(layout: Layout) -> None:

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from kit.sandbox.admit import Refused, check_request, check_spec, peer_refusal
+from kit.peers import peer_refusal
+from kit.sandbox.admit import Refused, check_request, check_spec
 from kit.sandbox.backend import ContainerSpec, Peer
 from kit.sandbox.layout import Layout
 from kit.sandbox.state import create_app
