@@ -1,16 +1,14 @@
-"""What the platform process accepts: requests checked against the layout, peers by
-their credentials (over a real socket: tests/sandbox/test_daemon.py)."""
+"""What the platform process accepts: requests checked against the layout (peers by their
+credentials: tests/test_peers.py, and over a real socket: tests/sandbox/test_daemon.py)."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kit.peers import peer_refusal
 from kit.sandbox.admit import Refused, check_request, check_spec
 from kit.sandbox.backend import ContainerSpec, Peer
 from kit.sandbox.layout import Layout
@@ -126,23 +124,4 @@ def test_ops_and_arguments_are_from_a_fixed_list(layout: Layout) -> None:
     assert check_request(layout, "bwrap", {"op": "status", "app": None}) == (
         "status",
         {"app": None},
-    )
-
-
-def test_peers_outside_the_owners_namespaces_are_refused(tmp_path: Path) -> None:
-    proc = tmp_path / "proc"
-    for pid, user in (("self", "user:[1]"), ("42", "user:[1]"), ("43", "user:[2]")):
-        (proc / pid / "ns").mkdir(parents=True)
-        for name in ("user", "pid", "mnt"):
-            (proc / pid / "ns" / name).symlink_to(user if name == "user" else f"{name}:[1]")
-    euid = os.geteuid() or 1000
-    assert peer_refusal(42, euid, euid=euid, proc=proc) is None
-    assert peer_refusal(42, 0, euid=euid, proc=proc) is None  # root may always ask
-    assert peer_refusal(42, 4242, euid=euid, proc=proc) == (
-        f"uid 4242 is not the sandbox's owner (uid {euid})"
-    )
-    assert "runs in a container" in str(peer_refusal(43, euid, euid=euid, proc=proc))
-    assert "cannot be read" in str(peer_refusal(44, euid, euid=euid, proc=proc))
-    assert "outside the platform's PID namespace" in str(
-        peer_refusal(0, euid, euid=euid, proc=proc)
     )
