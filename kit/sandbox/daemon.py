@@ -37,8 +37,10 @@ from kit.sandbox.backend import (
     host_env,
     process_env,
 )
+from kit.sandbox.engine import backend_name
 from kit.sandbox.fields import StateError
 from kit.sandbox.isolation import watch
+from kit.sandbox.keeper import EXIT_REFUSED
 from kit.sandbox.layout import Layout
 from kit.sandbox.pids import ping as _ping
 from kit.sandbox.pids import read_child_pid as _read_child_pid
@@ -67,8 +69,6 @@ class Running:
 
 class Platform:
     def __init__(self, layout: Layout, backend: str | None = None) -> None:
-        from kit.sandbox.engine import backend_name
-
         self.layout = layout
         self.backend = backend or backend_name()  # the only one its containers may use
         # "app/cid": container ids are only unique within an app ("www.0-d1" in each).
@@ -454,8 +454,6 @@ async def serve(layout: Layout) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from kit.sandbox.keeper import EXIT_REFUSED
-
     try:
         layout = ensure_home(Layout(Path(argv[0])))
     except KitError as exc:

@@ -24,6 +24,7 @@ from kit.errors import OperationFailed, UsageError
 from kit.sandbox.fields import StateError, parse_json
 from kit.sandbox.layout import AppLayout, Layout, check_app_name
 from kit.sandbox.records import DEPLOYMENT_ID, AppRecord, Deployment
+from kit.sandbox.rundir import ensure_home
 
 T = TypeVar("T")
 
@@ -67,6 +68,7 @@ def app_hint(name: str) -> str:
 
 def create_app(layout: Layout, name: str, *, now: Callable[[], float] = time.time) -> AppRecord:
     check_app_name(name)
+    ensure_home(layout)  # where the sandbox begins: the owner's alone from the start
     app = layout.app(name)
     if app.meta.exists():
         raise UsageError(f'application "{name}" already exists; pick another name')

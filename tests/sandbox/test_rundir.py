@@ -81,3 +81,11 @@ def test_a_socket_folder_too_long_for_sockets_is_refused(tmp_path: Path) -> None
     with pytest.raises(UnsafeFolder, match="too long for Unix sockets"):
         ensure_runtime(layout, layout.home.resolve() / "run")
     assert not layout.home.exists()
+
+
+def test_creating_the_first_app_makes_the_home_private(layout: Layout) -> None:
+    from kit.sandbox.state import create_app
+
+    create_app(layout, "shop")
+    assert _mode(layout.home) == 0o700 and _mode(layout.platform) == 0o700
+    assert stat.S_IMODE(layout.app("shop").meta.stat().st_mode) == 0o600
