@@ -67,6 +67,7 @@ def pushed() -> Iterator[tuple[Sandbox, Path, Layout]]:
         assert box.leftovers() == []
     finally:
         shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(layout.runtime, ignore_errors=True)
 
 
 def _run(box: Sandbox, app: Path, script: str) -> str:
