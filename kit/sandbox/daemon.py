@@ -398,6 +398,8 @@ class Platform:
         """The reply to one request line: ``{"ok": ...}`` or ``{"error": why}``."""
         try:
             op, args = admit.check_request(self.layout, self.backend, json.loads(line))
+            if op in ("start", "route"):  # what makes sockets: in the owner-only folder
+                ensure_runtime(self.layout)
             return {"ok": await getattr(self, f"op_{op}")(**args)}
         except (ValueError, TypeError, KeyError, AttributeError, OSError) as exc:
             return {"error": f"{type(exc).__name__}: {exc}"}
