@@ -8,12 +8,14 @@ else (uploads, builds, homes, records, copies) runs for real in ``tmp_path``.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from kit import proc
+from kit.sandbox import admit
 from kit.sandbox.backend import ContainerSpec
 from kit.sandbox.client import PlatformError
 from kit.sandbox.layout import Layout
@@ -69,6 +71,9 @@ class FakePlatform:
 
     def call(self, op: str, **args: Any) -> dict[str, Any]:
         self.calls.append((op, args))
+        # What the real platform process would refuse fails the test (a Refused error).
+        backend = json.loads(args["spec"])["backend"] if op == "start" else "bwrap"
+        admit.check_request(self.layout, backend, {"op": op, **args})
         if any(failure(op, args) for failure in list(self.failures)):
             raise PlatformError(f"the platform process could not {op}: OSError: injected")
         result: dict[str, Any] = getattr(self, f"_{op}")(**args)

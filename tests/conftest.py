@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,3 +60,20 @@ def make_app(root: Path, gears: dict[str, dict[str, str | bytes]]) -> Path:
     for gear, files in gears.items():
         write_files(root if gear == "." else root / gear, files)
     return root
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_socket_folders_left(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The socket folders (``Layout.runtime``, outside the test's tmp_path: /run for root)
+    of every sandbox this session made go with the session."""
+    yield
+    from kit.sandbox.layout import runtime_folder
+
+    base = tmp_path_factory.getbasetemp()
+    for folder, dirs, _ in os.walk(base):
+        depth = Path(folder).relative_to(base).parts
+        if len(depth) >= 4:
+            dirs.clear()
+        runtime = runtime_folder(Path(folder))
+        if not runtime.is_relative_to(base):
+            shutil.rmtree(runtime, ignore_errors=True)

@@ -26,8 +26,10 @@ class _Spec(NamedTuple):
 def _load_spec(path: Path, base: str) -> _Spec | None:
     import pathspec  # only apps with ignore files pay for the import
 
+    from kit.safeio import read_text
+
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = read_text(path).splitlines()
     except OSError:
         return None
     return _Spec(base, pathspec.GitIgnoreSpec.from_lines(lines))
@@ -126,7 +128,7 @@ def scan_app(
                     continue
                 subfolders.append((rel, specs))
             elif entry.is_symlink():
-                is_dir = _points_to_dir(entry)  # decides how ignore rules see it
+                is_dir = _points_to_dir(entry)  # how ignore rules see it
                 if is_dir and (entry.name in ALWAYS_SKIPPED or _is(entry.path, excluded)):
                     continue
                 if not _ignored(specs, rel, is_dir):
@@ -140,9 +142,11 @@ def scan_app(
 
 
 def _points_to_dir(entry: os.DirEntry[str]) -> bool:
+    """Whether a link leads to a folder; a link loop (or any link that cannot be
+    followed) leads to none."""
     try:
         return entry.is_dir()
-    except OSError:  # a loop of links: it points to nothing
+    except OSError:
         return False
 
 
@@ -185,8 +189,11 @@ def find_gears(root: Path, files: Sequence[str]) -> list[GearLocation]:
     return gears
 
 
-def read_bytes(path: Path, label: str) -> bytes:
+def read_bytes(path: Path, label: str, *, within: Path | None = None) -> bytes:
+    """An app's file: regular, reached through no link out of ``within``, never waited on."""
+    from kit.safeio import read_file
+
     try:
-        return path.read_bytes()
+        return read_file(path, within=within)
     except OSError as exc:
         raise UsageError(f"cannot read {label}: {exc.strerror or exc}") from None

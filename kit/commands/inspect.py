@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from kit.commands._sandbox import chosen_app, layout, service_and_instance
-from kit.errors import UsageError
+from kit.errors import OperationFailed, UsageError
 
 _TRUST_HINT = "(HTTPS is signed by the sandbox's own CA: dotkit url --trust says how to trust it)"
 
@@ -173,8 +173,7 @@ def status_command(ctx: click.Context, service: str) -> int:
     return 0
 
 
-def _log_files(home: Path) -> list[Path]:
-    return sorted((home / ".dotkit" / "log").glob("*.log"))
+LOG_DIR = (".dotkit", "log")  # in a container's home; the container writes in it
 
 
 @click.command("logs")
@@ -183,32 +182,35 @@ def _log_files(home: Path) -> list[Path]:
 @click.option("-N", "--no-follow", is_flag=True, help="Print and exit instead of following.")
 @click.pass_context
 def logs_command(ctx: click.Context, service: str, lines: int, no_follow: bool) -> int:
-    """Show the logs of SERVICE[.N] (instance 0 by default): supervisord and its programs."""
+    """Show the logs of SERVICE[.N] (instance 0 by default): supervisord and its programs.
+
+    The container writes its logs: a link or a FIFO it leaves there is not read.
+    """
+    from kit.safeio import read_beneath, regular_files, tail_beneath
+
     name, pairs = _instances(ctx, service if "." in service else f"{service}.0")
     index, cid = pairs[0]
     who = f"{service.split('.')[0]}.{index}"
     home = layout().app(name).container(cid)
-    offsets: dict[Path, int] = {}
-    for path in _log_files(home):
-        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
-        click.echo(f"[{who}] == /var/log/supervisor/{path.name} ==")
-        for line in text[-lines:] if lines > 0 else []:
+    offsets: dict[str, int] = {}
+    for log in regular_files(home, *LOG_DIR, suffix=".log"):
+        text, offsets[log] = tail_beneath(home, *LOG_DIR, log, lines=lines)
+        click.echo(f"[{who}] == /var/log/supervisor/{log} ==")
+        for line in text:
             click.echo(f"[{who}] {line}")
-        offsets[path] = path.stat().st_size
     if no_follow:
         return 0
     try:
         while True:
             time.sleep(0.2)
-            for path in _log_files(home):
-                size = path.stat().st_size
-                if size > offsets.get(path, 0):
-                    with path.open("rb") as handle:
-                        handle.seek(offsets.get(path, 0))
-                        chunk = handle.read().decode("utf-8", errors="replace")
-                    offsets[path] = size
-                    for line in chunk.splitlines():
-                        click.echo(f"[{who}] {line}")
+            for log in regular_files(home, *LOG_DIR, suffix=".log"):
+                try:
+                    chunk = read_beneath(home, *LOG_DIR, log, offset=offsets.get(log, 0))
+                except OSError:
+                    continue
+                offsets[log] = offsets.get(log, 0) + len(chunk)
+                for line in chunk.decode("utf-8", errors="replace").splitlines():
+                    click.echo(f"[{who}] {line}")
     except KeyboardInterrupt:
         return 0
 
@@ -247,17 +249,31 @@ def dlogs_command(ctx: click.Context, deployment: str, lines: int, no_follow: bo
     app = layout().app(name)
     record = find_deployment(app, deployment)
     path = deployment_log(app, record.id)
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    data = _read_from(path, 0)
+    text = data.decode("utf-8", errors="replace")
     shown = text.splitlines()[-lines:] if lines else text.splitlines()
     for line in shown:
         click.echo(line)
-    offset = len(text.encode())
+    offset = len(data)
     while not no_follow and load_deployment(app, record.id).status == "running":
         time.sleep(0.2)
-        data = path.read_bytes()
-        if len(data) > offset:
-            click.echo(data[offset:].decode("utf-8", errors="replace"), nl=False)
-            offset = len(data)
+        data = _read_from(path, offset)
+        if data:
+            click.echo(data.decode("utf-8", errors="replace"), nl=False)
+            offset += len(data)
     final = load_deployment(app, record.id)
     click.echo(f"-- deployment {final.id}: {final.status}")
     return 0 if final.status == "deployed" else 1
+
+
+def _read_from(path: Path, offset: int) -> bytes:
+    """A deployment log from ``offset`` (no link followed, no FIFO waited on); b"" when
+    there is none yet."""
+    from kit.safeio import read_beneath
+
+    try:
+        return read_beneath(path.parent, path.name, offset=offset)
+    except FileNotFoundError:
+        return b""
+    except OSError as exc:
+        raise OperationFailed(f"cannot read {path}: {exc.strerror}") from None

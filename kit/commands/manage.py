@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,6 +14,9 @@ from kit.commands._options import format_option
 from kit.commands._sandbox import chosen_app, layout, service_and_instance
 from kit.commands.push import deploy
 from kit.errors import OperationFailed, UsageError
+
+if TYPE_CHECKING:
+    from kit.sandbox.records import AppRecord
 
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -78,21 +84,36 @@ def env_list(ctx: click.Context) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _between_pushes(name: str) -> Iterator[None]:
+    """Held while the app's record is read, changed and saved: a push running meanwhile
+    would save the record it read at its start over the change, so none may run."""
+    from kit.sandbox.push.lock import push_lock
+
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(push_lock(layout().app(name)))
+        except UsageError as exc:
+            raise UsageError(f"{exc}; nothing was changed") from None
+        yield
+
+
 def _change_env(ctx: click.Context, changes: dict[str, str | None]) -> int:
     from kit.sandbox.state import load_app, save_app
 
     name = chosen_app(ctx)
     lay = layout()
-    record = load_app(lay, name)
-    env = dict(record.env)
-    for key, value in changes.items():
-        if value is None:
-            if key not in env:
-                raise UsageError(f"{key} is not set")
-            del env[key]
-        else:
-            env[key] = value
-    save_app(lay, dataclasses.replace(record, env=env))
+    with _between_pushes(name):
+        record = load_app(lay, name)
+        env = dict(record.env)
+        for key, value in changes.items():
+            if value is None:
+                if key not in env:
+                    raise UsageError(f"{key} is not set")
+                del env[key]
+            else:
+                env[key] = value
+        save_app(lay, dataclasses.replace(record, env=env))
     if record.revision is None:
         click.echo("Saved; it applies from the next push.")
         return 0
@@ -135,7 +156,15 @@ def scale_command(ctx: click.Context, settings: tuple[str, ...]) -> int:
 
     name = chosen_app(ctx)
     lay = layout()
-    record = load_app(lay, name)
+    with _between_pushes(name):
+        record = _scaled(load_app(lay, name), settings, name)
+        save_app(lay, record)
+    if record.revision is not None:
+        return _redeploy(name, record.revision, why="scaling")
+    return 0
+
+
+def _scaled(record: AppRecord, settings: tuple[str, ...], name: str) -> AppRecord:
     scale = dict(record.scale)
     services = {s.name for s in record.services}
     for item in settings:
@@ -151,10 +180,7 @@ def scale_command(ctx: click.Context, settings: tuple[str, ...]) -> int:
         if not value.isdigit() or not 1 <= int(value) <= 20:
             raise UsageError(f"{item!r}: instances must be a whole number from 1 to 20")
         scale[service] = int(value)
-    save_app(lay, dataclasses.replace(record, scale=scale))
-    if record.revision is not None:
-        return _redeploy(name, record.revision, why="scaling")
-    return 0
+    return dataclasses.replace(record, scale=scale)
 
 
 @click.command("restart")

@@ -138,7 +138,7 @@ def gear_inputs(src: Path, files: list[str]) -> list[GearInput]:
             GearInput(
                 dirname=gear.dirname,
                 approot=gear.approot,
-                torque=read_bytes(base / TORQUE_FILE, f"{prefix}{TORQUE_FILE}"),
+                torque=read_bytes(base / TORQUE_FILE, f"{prefix}{TORQUE_FILE}", within=src),
                 files=own,
                 scripts=tuple(scripts),
                 data=tuple(data),

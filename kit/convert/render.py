@@ -8,6 +8,7 @@ are quoted with :func:`shlex.join` and ``%`` is doubled, because supervisord
 expands ``%(name)s`` in every value.
 """
 
+import json
 import re
 import shlex
 from typing import Any, NamedTuple
@@ -74,9 +75,16 @@ def build_file_data(services: list[ServicePlan], *, mask: bool = False) -> dict[
     return data
 
 
+def one_line(name: str) -> str:
+    """A folder's name as a comment can carry it: a line break or another unprintable
+    character written as an escape, so a name can never start a line of its own (a
+    ``[program:...]`` section, a YAML key)."""
+    return "".join(ch if ch.isprintable() else json.dumps(ch)[1:-1] for ch in name)
+
+
 def render_build_file(services: list[ServicePlan], *, source: str, mask: bool = False) -> str:
     header = (
-        f"# dotCloud build file, converted by dotkit from the nodeSocket app {source}.\n"
+        f"# dotCloud build file, converted by dotkit from the nodeSocket app {one_line(source)}.\n"
         "# One service per Gear; indent with spaces, never tabs.\n"
     )
     body: str = yaml.dump(
@@ -131,7 +139,7 @@ def supervisor_command(argv: tuple[str, ...]) -> str:
 def render_supervisord(argv: tuple[str, ...], *, source: str) -> tuple[str, int]:
     """The Gear's supervisord.conf, and the 1-based line of its ``command``."""
     text = (
-        f"; supervisord program for this service, converted by dotkit from {source}.\n"
+        f"; supervisord program for this service, converted by dotkit from {one_line(source)}.\n"
         f"[program:{SUPERVISOR_PROGRAM}]\n"
         f"command = {supervisor_command(argv)}\n"
         f"directory = {CURRENT}\n"

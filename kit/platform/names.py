@@ -6,6 +6,9 @@ from kit.platform.facts import SERVICE_NAME_MAX
 
 SERVICE_NAME = re.compile(rf"[a-z0-9_]{{1,{SERVICE_NAME_MAX}}}")
 PORT_NAME = re.compile(r"[a-z0-9_]+")
+# A program's name under `processes:`: it becomes supervisord's [program:NAME] and
+# the name of its log files, so never a ], a newline, a / or a space.
+PROGRAM_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 # What the platform accepts as a variable name (dotcloud.yml, `env set`); the
 # converter writes the upper-case subset.
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

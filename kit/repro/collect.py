@@ -12,10 +12,13 @@ from typing import Any
 from kit.platform.model import Service
 from kit.proc import CommandFailed, run
 from kit.repro.model import InstanceEnv, LogTail
+from kit.safeio import read_beneath, regular_files, regular_folders, tail_beneath
 from kit.sandbox.layout import AppLayout, Layout
 from kit.sandbox.records import AppRecord
 
 LOG_TAIL_LINES = 200
+LOG_DIR = (".dotkit", "log")  # in a container's home
+ENV_LIMIT = 4 * 1024 * 1024
 BUILD_START = "Building the application..."
 BUILD_END = "Application build is done"
 
@@ -95,14 +98,18 @@ def instance_of(cid: str) -> str:
 
 
 def log_tails(app: AppLayout, lines: int = LOG_TAIL_LINES) -> list[LogTail]:
-    """The last lines of every log of every container the app still has."""
+    """The last lines of every log of every container the app still has.
+
+    A container writes its own logs: a link it leaves there is not followed (a log
+    named ``web.log`` pointing at a host file would put that file in the bundle), a
+    FIFO not waited on, and only the end of a huge log is read.
+    """
     out: list[LogTail] = []
-    if not app.containers.is_dir():
-        return out
-    for home in sorted(app.containers.iterdir()):
-        for path in sorted((home / ".dotkit" / "log").glob("*.log")):
-            text = path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
-            out.append(LogTail(instance_of(home.name), path.name, "\n".join(text) + "\n"))
+    for cid in regular_folders(app.containers):
+        home = app.container(cid)
+        for name in regular_files(home, *LOG_DIR, suffix=".log"):
+            text, _ = tail_beneath(home, *LOG_DIR, name, lines=lines)
+            out.append(LogTail(instance_of(cid), name, "\n".join(text) + "\n"))
     return out
 
 
@@ -116,17 +123,16 @@ def environments(
     app = layout.app(app_name)
     out: list[InstanceEnv] = []
     seen: set[str] = set()
-    if app.containers.is_dir():
-        for home in sorted(app.containers.iterdir()):
-            path = home / "environment.json"
-            try:
-                env = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            out.append(
-                InstanceEnv(instance_of(home.name), {k: str(v) for k, v in env.items()}, False)
-            )
-            seen.add(instance_of(home.name).split(".")[0])
+    for cid in regular_folders(app.containers):
+        # The container's own copy: it may have replaced it (by a link, a FIFO, not JSON).
+        try:
+            env = json.loads(read_beneath(app.container(cid), "environment.json", limit=ENV_LIMIT))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(env, dict):
+            continue
+        out.append(InstanceEnv(instance_of(cid), {str(k): str(v) for k, v in env.items()}, False))
+        seen.add(instance_of(cid).split(".")[0])
     tcp_ports = record.tcp_ports
     for svc in services:
         if not svc.is_code or svc.name in seen:

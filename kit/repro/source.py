@@ -12,6 +12,7 @@ from kit.platform.facts import BUILD_FILE, TORQUE_FILE
 Kind = Literal["dotcloud", "nodesocket"]
 APP_PREFIX = "ticket-"
 MAX_APP_NAME = 30
+ENV_FILE_LIMIT = 16 * 1024 * 1024
 # Folders an archiver adds beside the app, which say nothing about it.
 NOISE = frozenset({"__MACOSX", ".DS_Store"})
 MAX_WRAPPERS = 3
@@ -78,8 +79,10 @@ def read_env_file(path: Path) -> dict[str, str]:
     Every problem is reported at once, by line; values are never quoted in a
     message, as any of them may be a secret.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
+    from kit.safeio import read_file
+
+    try:  # a customer's file: a FIFO is not waited on
+        text = read_file(path, limit=ENV_FILE_LIMIT).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read the env file {path}: {exc}") from None
     env: dict[str, str] = {}

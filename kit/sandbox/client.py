@@ -1,6 +1,9 @@
-"""Talking to the platform process, starting it when it is not running."""
+"""Talking to the platform process, starting it (and its keeper) when it is not running.
 
-import contextlib
+The client talks only to a platform process of its own user (the socket's peer
+credentials), and the platform process answers only its owner.
+"""
+
 import fcntl
 import json
 import os
@@ -8,10 +11,13 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from kit.errors import OperationFailed
+from kit.peers import peer_credentials
 from kit.sandbox.layout import Layout
+from kit.sandbox.rundir import ensure_home
 
 START_TIMEOUT = 15.0
 
@@ -57,15 +63,25 @@ def _try_connect(layout: Layout) -> socket.socket | None:
     except OSError:
         sock.close()
         return None
+    try:
+        _, uid, _ = peer_credentials(sock)
+    except OSError:
+        uid = -1
+    if uid not in (os.geteuid(), 0):
+        sock.close()  # not our platform process: never send it a request
+        raise PlatformError(
+            f"{layout.socket} is served by uid {uid}, not by this user; "
+            "the sandbox talks only to its own platform process"
+        )
     sock.settimeout(None)
     return sock
 
 
-def running(layout: Layout) -> bool:
-    """Whether a platform process holds this home's lock."""
-    if not layout.lockfile.exists():
+def _held(path: Path) -> bool:
+    """Whether a live process holds the lock on ``path``."""
+    if not path.exists():
         return False
-    with open(layout.lockfile, "a+") as lock:
+    with open(path, "a+") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -74,20 +90,29 @@ def running(layout: Layout) -> bool:
     return False
 
 
+def running(layout: Layout) -> bool:
+    """Whether a platform process holds this home's lock."""
+    return _held(layout.lockfile)
+
+
+def kept(layout: Layout) -> bool:
+    """Whether a keeper looks after this home (it restarts a platform process that died)."""
+    return _held(layout.keeper_lock)
+
+
 def connect(layout: Layout, *, start: bool = True) -> Client | None:
-    """A client of the platform process; start it first if needed (and allowed)."""
+    """A client of the platform process; start it (with its keeper) first if needed and
+    allowed. A platform process its keeper is bringing back is waited for."""
     sock = _try_connect(layout)
     if sock is not None:
         return Client(layout, sock)
-    if not start:
+    if not start and not kept(layout):
         return None
-    layout.platform.mkdir(parents=True, exist_ok=True)
-    if not running(layout):
-        with contextlib.suppress(FileNotFoundError):
-            layout.socket.unlink()  # left by a platform process that was killed
+    ensure_home(layout)
+    if start and not kept(layout) and not running(layout):
         with open(layout.daemon_log, "ab") as log:
             subprocess.Popen(
-                [sys.executable, "-m", "kit.sandbox.daemon", str(layout.home)],
+                [sys.executable, "-m", "kit.sandbox.keeper", str(layout.home)],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
@@ -100,6 +125,8 @@ def connect(layout: Layout, *, start: bool = True) -> Client | None:
         sock = _try_connect(layout)
         if sock is not None:
             return Client(layout, sock)
+        if not start and not kept(layout):
+            return None  # its keeper gave up, or was stopped
         time.sleep(0.02)
     raise PlatformError(
         f"the platform process did not start within {START_TIMEOUT:.0f} s; see {layout.daemon_log}"

@@ -6,7 +6,12 @@ with one JSON object per line over a Unix socket, restarts a container whose
 process tree dies, and on start re-creates what the state files say should be
 running (so a killed platform process leaves nothing the next command cannot
 find). bubblewrap's ``--die-with-parent`` ties every container to it: if it is
-killed, its containers go with it.
+killed, its containers go with it, and its keeper (:mod:`kit.sandbox.keeper`)
+starts it again at once, which brings them back.
+
+The socket is the control plane: it sits in the owner's 0700 ``platform``
+folder, answers only the owner's processes outside every container (peer
+credentials), and every request is checked by :mod:`kit.sandbox.admit` first.
 """
 
 import asyncio
@@ -22,6 +27,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from kit.errors import KitError
+from kit.peers import peer_credentials, peer_refusal
+from kit.sandbox import admit
 from kit.sandbox.backend import (
     ContainerSpec,
     container_argv,
@@ -29,15 +37,19 @@ from kit.sandbox.backend import (
     host_env,
     process_env,
 )
+from kit.sandbox.engine import backend_name
 from kit.sandbox.fields import StateError
 from kit.sandbox.gateway.server import Gateway
 from kit.sandbox.isolation import watch
+from kit.sandbox.keeper import EXIT_REFUSED
 from kit.sandbox.layout import Layout
 from kit.sandbox.pids import ping as _ping
 from kit.sandbox.pids import read_child_pid as _read_child_pid
 from kit.sandbox.pids import terminate as _terminate
 from kit.sandbox.pipe import run_loop
+from kit.sandbox.records import APP
 from kit.sandbox.router import Router
+from kit.sandbox.rundir import ensure_home, ensure_runtime
 from kit.sandbox.runtime import Runtime, load_runtime, save_runtime
 
 RESTART_BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0)
@@ -57,8 +69,9 @@ class Running:
 
 
 class Platform:
-    def __init__(self, layout: Layout) -> None:
+    def __init__(self, layout: Layout, backend: str | None = None) -> None:
         self.layout = layout
+        self.backend = backend or backend_name()  # the only one its containers may use
         # "app/cid": container ids are only unique within an app ("www.0-d1" in each).
         self.containers: dict[str, Running] = {}
         self.router = Router()
@@ -85,6 +98,8 @@ class Platform:
         if not self.layout.apps.is_dir():
             return
         for app_dir in sorted(self.layout.apps.iterdir()):
+            if not APP.fullmatch(app_dir.name):
+                continue  # not an application's folder (a repro's staging, say)
             app = self.layout.app(app_dir.name)
             try:
                 runtime = load_runtime(app)
@@ -92,14 +107,20 @@ class Platform:
                 print(f"not restoring {app.name}: {exc}", file=sys.stderr)  # to platform.log
                 continue
             for spec in runtime.containers.values():
+                try:
+                    admit.check_spec(self.layout, self.backend, spec.to_json())
+                except admit.Refused as exc:
+                    print(f"not restoring {app.name}/{spec.cid}: {exc}", file=sys.stderr)
+                    continue
                 await self._launch(Running(spec))
             for name, route in runtime.routes.items():
-                await self.op_route(
-                    app=app.name,
-                    name=name,
-                    listen=list(route.listen),
-                    backends=list(route.backends),
-                )
+                listen, backends = list(route.listen), list(route.backends)
+                try:
+                    admit.check_route(self.layout, app.name, name, listen, backends)
+                except admit.Refused as exc:
+                    print(f"not restoring {app.name}/{name}: {exc}", file=sys.stderr)
+                    continue
+                await self.op_route(app=app.name, name=name, listen=listen, backends=backends)
 
     # -- health -----------------------------------------------------------------------------
 
@@ -131,6 +152,7 @@ class Platform:
         spec = running.spec
         log_dir = Path(spec.home) / ".dotkit" / "log"
         log_dir.mkdir(parents=True, exist_ok=True)
+        ensure_runtime(self.layout)
         Path(spec.sockets).mkdir(parents=True, exist_ok=True)
         Path(spec.services).mkdir(parents=True, exist_ok=True)
         info_r, info_w = os.pipe()
@@ -177,7 +199,7 @@ class Platform:
             await self._launch(running)
 
     async def op_start(self, spec: str) -> dict[str, Any]:
-        parsed = ContainerSpec.from_json(spec)
+        parsed = admit.check_spec(self.layout, self.backend, spec)
         old = self.containers.get(f"{parsed.app}/{parsed.cid}")
         if old is not None and old.wanted:
             await self.op_stop(cid=parsed.cid, app=parsed.app)
@@ -359,28 +381,69 @@ class Platform:
     # -- the socket ---------------------------------------------------------------------
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Answer one client, one JSON line per request, if it may ask at all."""
+        refusal = _refusal(writer)
         try:
-            while line := await reader.readline():
+            if refusal is not None:
+                print(f"refused a connection: {refusal}", file=sys.stderr)  # to platform.log
+                await _reply(writer, {"error": f"refused: {refusal}"})
+                return
+            while True:
                 try:
-                    request = json.loads(line)
-                    op = getattr(self, f"op_{request.pop('op')}")
-                    reply = {"ok": await op(**request)}
-                except (ValueError, TypeError, KeyError, AttributeError, OSError) as exc:
-                    reply = {"error": f"{type(exc).__name__}: {exc}"}
-                writer.write(json.dumps(reply).encode() + b"\n")
-                await writer.drain()
+                    line = await reader.readline()
+                except (asyncio.LimitOverrunError, ValueError):
+                    too_long = f"a request is limited to {admit.MAX_REQUEST} bytes"
+                    await _reply(writer, {"error": too_long})
+                    return
+                if not line:
+                    return
+                await _reply(writer, await self.answer(line))
         except (ConnectionError, asyncio.CancelledError):
             pass  # the client went away, or the platform process is shutting down
         finally:
             writer.close()
 
+    async def answer(self, line: bytes) -> dict[str, Any]:
+        """The reply to one request line: ``{"ok": ...}`` or ``{"error": why}``."""
+        try:
+            op, args = admit.check_request(self.layout, self.backend, json.loads(line))
+            if op in ("start", "route"):  # what makes sockets: in the owner-only folder
+                ensure_runtime(self.layout)
+            return {"ok": await getattr(self, f"op_{op}")(**args)}
+        except (ValueError, TypeError, KeyError, AttributeError, OSError) as exc:
+            return {"error": f"{type(exc).__name__}: {exc}"}
+        except KitError as exc:
+            return {"error": str(exc)}
+
+
+async def _reply(writer: asyncio.StreamWriter, reply: dict[str, Any]) -> None:
+    writer.write(json.dumps(reply).encode() + b"\n")
+    await writer.drain()
+
+
+def _refusal(writer: asyncio.StreamWriter) -> str | None:
+    """Why the process at the other end may not talk to the platform, or None."""
+    sock = writer.get_extra_info("socket")
+    try:
+        pid, uid, _ = peer_credentials(sock)
+    except (OSError, TypeError, AttributeError):
+        return "the peer's credentials cannot be read"
+    return peer_refusal(pid, uid)
+
 
 async def serve(layout: Layout) -> None:
     platform = Platform(layout)
-    layout.platform.mkdir(parents=True, exist_ok=True)
+    ensure_home(layout)
+    runtime = ensure_runtime(layout)
     with contextlib.suppress(FileNotFoundError):
         layout.socket.unlink()
-    server = await asyncio.start_unix_server(platform.handle, str(layout.socket))
+    old_mask = os.umask(0o077)  # the socket is the owner's alone from its first moment
+    try:
+        server = await asyncio.start_unix_server(
+            platform.handle, str(layout.socket), limit=admit.MAX_REQUEST
+        )
+    finally:
+        os.umask(old_mask)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, platform.stop.set)
@@ -397,18 +460,27 @@ async def serve(layout: Layout) -> None:
         layout.socket.unlink()
     with contextlib.suppress(FileNotFoundError):
         layout.pidfile.unlink()
+    with contextlib.suppress(OSError):
+        runtime.rmdir()  # only when no application left anything in it
 
 
 def main(argv: list[str]) -> int:
-    layout = Layout(Path(argv[0]))
-    layout.platform.mkdir(parents=True, exist_ok=True)
+    try:
+        layout = ensure_home(Layout(Path(argv[0])))
+    except KitError as exc:
+        print(f"the platform process cannot start: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
     lock = open(layout.lockfile, "a+")  # noqa: SIM115 - held for the process's lifetime
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         print("another platform process owns this DOTKIT_HOME", file=sys.stderr)
-        return 1
-    run_loop(serve(layout))
+        return EXIT_REFUSED
+    try:
+        run_loop(serve(layout))
+    except KitError as exc:  # its socket folder is not the owner's alone, say
+        print(f"the platform process cannot run: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
     return 0
 
 

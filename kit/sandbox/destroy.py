@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import shutil
 import time
@@ -33,6 +34,9 @@ def destroy_app(layout: Layout, name: str, *, stop_idle_platform: bool = True) -
     deadline = time.monotonic() + STOP_TIMEOUT
     while asked_to_stop and running(layout) and time.monotonic() < deadline:
         time.sleep(0.02)  # it holds its lock until it has stopped everything
+    if asked_to_stop:
+        with contextlib.suppress(OSError):
+            layout.runtime.rmdir()  # the socket folder, once nothing is left in it
 
 
 def destroy_service(layout: Layout, name: str, service: str) -> None:

@@ -1,8 +1,13 @@
-"""Where each piece of sandbox state lives under ``$DOTKIT_HOME``."""
+"""Where each piece of sandbox state lives under ``$DOTKIT_HOME``, and its sockets.
+
+Pure: paths only (:mod:`kit.sandbox.rundir` makes the folders, owner-only).
+"""
 
 import hashlib
+import os
 import re
-import tempfile
+import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -18,6 +23,45 @@ def check_app_name(name: str) -> str:
             "digits, - and _, starting with a letter or digit"
         )
     return name
+
+
+# Unix socket paths are limited to 107 bytes, and the sandbox's run as long as
+# RUNTIME/<app>/c/<cid>/supervisor.sock: 34 bytes for RUNTIME (/run/user/UID/dotkit-
+# and a digest) leave 73 for the rest (a 30-letter app with the container www.0-d1).
+RUNTIME_MAX = 34
+
+
+def _private_base(path: str, euid: int) -> bool:
+    """Whether only ``euid`` (and root) can create entries in folder ``path``."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return (
+        stat.S_ISDIR(info.st_mode)
+        and info.st_uid in (euid, 0)
+        and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    )
+
+
+def runtime_folder(
+    home: Path, *, euid: int | None = None, private: Callable[[str, int], bool] = _private_base
+) -> Path:
+    """Where a sandbox's Unix sockets go: short (a socket's path has 107 bytes) and in
+    a folder nobody else can create entries in, so that no other local user can make
+    the sandbox's folder first and hijack its sockets (never a shared ``/tmp``).
+
+    For root ``/run``; for a user the login's ``/run/user/UID`` (0700, theirs);
+    else the home's own ``run`` folder (:func:`kit.sandbox.rundir.ensure_runtime`
+    refuses it when it is too long for sockets). The choice depends on the user and
+    the machine, never on a variable, so the CLI and the platform process agree.
+    """
+    euid = os.geteuid() if euid is None else euid
+    digest = hashlib.sha256(str(home.resolve()).encode()).hexdigest()[:10]
+    base = "/run" if euid == 0 else f"/run/user/{euid}"
+    if private(base, euid):
+        return Path(base) / f"dotkit-{digest}"
+    return home.resolve() / "run"
 
 
 class Layout(NamedTuple):
@@ -40,6 +84,10 @@ class Layout(NamedTuple):
         return self.platform / "platform.lock"
 
     @property
+    def keeper_lock(self) -> Path:
+        return self.platform / "keeper.lock"
+
+    @property
     def daemon_log(self) -> Path:
         return self.platform / "platform.log"
 
@@ -49,9 +97,8 @@ class Layout(NamedTuple):
 
     @property
     def runtime(self) -> Path:
-        """A short folder for Unix sockets, whose paths are limited to 107 bytes."""
-        digest = hashlib.sha256(str(self.home.resolve()).encode()).hexdigest()[:10]
-        return Path(tempfile.gettempdir()) / f"dotkit-{digest}"
+        """The sandbox's socket folder (see :func:`runtime_folder`)."""
+        return runtime_folder(self.home)
 
     @property
     def hidden(self) -> list[str]:

@@ -11,6 +11,7 @@ a deployment number is a change of the record that its caller saves.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -19,21 +20,32 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kit.errors import UsageError
+from kit.errors import OperationFailed, UsageError
 from kit.sandbox.fields import StateError, parse_json
 from kit.sandbox.layout import AppLayout, Layout, check_app_name
 from kit.sandbox.records import DEPLOYMENT_ID, AppRecord, Deployment
+from kit.sandbox.rundir import ensure_home
 
 T = TypeVar("T")
 
 
+class SaveFailed(OperationFailed):
+    """A state file could not be written (a full disk, say); the old one is as it was."""
+
+
 def write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        tmp.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise SaveFailed(f"could not save {path}: {exc.strerror or exc}; it is unchanged") from None
 
 
 def read_record(path: Path, parse: Callable[[object, str, str], T], hint: str) -> T:
@@ -56,6 +68,7 @@ def app_hint(name: str) -> str:
 
 def create_app(layout: Layout, name: str, *, now: Callable[[], float] = time.time) -> AppRecord:
     check_app_name(name)
+    ensure_home(layout)  # where the sandbox begins: the owner's alone from the start
     app = layout.app(name)
     if app.meta.exists():
         raise UsageError(f'application "{name}" already exists; pick another name')

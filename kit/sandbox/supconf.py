@@ -5,7 +5,8 @@ The platform ran one supervisord per container that included the approot's
 A ``process`` line is a shell command line: it runs as ``/bin/sh -lc "exec LINE"``,
 and that argv is written with :func:`shlex.join` (supervisord splits ``command``
 with :mod:`shlex`), then ``%`` doubled (supervisord expands ``%(...)s``), so the
-line reaches the shell exactly as dotcloud.yml wrote it.
+line reaches the shell exactly as dotcloud.yml wrote it. A program's name becomes a
+section header and log file names, so it must be of :data:`PROGRAM_NAME`'s form.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import shlex
 from collections.abc import Mapping
 
 from kit.platform.facts import CURRENT, SUPERVISORD_FILE
+from kit.platform.names import PROGRAM_NAME
 from kit.sandbox.backend import Inside
 
 
@@ -68,6 +70,8 @@ def render(
     if process:
         commands[service] = process
     for name, command in commands.items():
+        if not PROGRAM_NAME.fullmatch(name):  # dotcloud.yml's schema refuses it first
+            raise ValueError(f"{name!r} cannot name a program")
         lines += [
             f"[program:{name}]",
             f"command = {program_command(command)}",

@@ -13,6 +13,7 @@ A file's bytes are remembered by size, mtime and inode, like the stat index of
 :data:`kit.appfs.RACY_WINDOW_NS` of being read.
 """
 
+import errno
 import os
 import stat
 import time
@@ -70,10 +71,19 @@ class Disk:
         return data if data is not None else b""  # None only past a limit
 
     def read_limited(self, rel: str, limit: int | None) -> tuple[int, bytes | None]:
-        """The size of ``rel`` and its bytes, or None for the bytes when past ``limit``."""
+        """The size of ``rel`` and its bytes, or None for the bytes when past ``limit``.
+
+        The app is untrusted: a FIFO is never waited on, and neither it, a device nor
+        a link that leads out of the app is read (OSError, as for a missing file).
+        """
         try:
-            with open(self.root / rel, "rb") as handle:
+            if not self.inside(rel):
+                raise OSError(errno.EXDEV, "a link out of the app", rel)
+            fd = os.open(self.root / rel, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            with open(fd, "rb") as handle:
                 info = os.fstat(handle.fileno())
+                if not stat.S_ISREG(info.st_mode):
+                    raise OSError(errno.EINVAL, "not a regular file", rel)
                 data = None if limit is not None and info.st_size > limit else handle.read()
         except OSError as exc:
             self._keep("read", rel, ("error", exc.errno))

@@ -229,8 +229,10 @@ def submodules(app: Target, git: GitState | None) -> list[Finding]:
 
 
 def _declared_submodules(gitmodules: Path) -> list[str]:
+    from kit.safeio import read_text
+
     try:
-        text = gitmodules.read_text(encoding="utf-8", errors="replace")
+        text = read_text(gitmodules)
     except OSError:
         return []
     return [p.strip("\"'") for p in _SUBMODULE_PATH.findall(text) if p]
@@ -301,8 +303,10 @@ def _ignored_for_upload(root: Path, rel: str, specs: dict[str, Any]) -> bool:
 def _load_ignore_file(path: Path) -> Any:
     import pathspec  # only apps with a node_modules folder pay for the import
 
+    from kit.safeio import read_text
+
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = read_text(path).splitlines()
     except OSError:
         return None
     return pathspec.GitIgnoreSpec.from_lines(lines)

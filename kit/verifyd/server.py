@@ -8,9 +8,10 @@ behind it is shorter: no start-up, the app's memo already in memory, and the
 :class:`kit.verifyd.watch.Watcher` saying which files changed, so the rest are not
 even stat-ed.
 
-It listens on an abstract Unix socket, answers only its own user (checked with
-SO_PEERCRED), handles one request at a time, declines requests from another
-environment (see :data:`kit.verifyd.client.ENV_KEYS`) and stops after
+It listens on an abstract Unix socket, answers only its own user's processes
+outside every container (checked with SO_PEERCRED, :mod:`kit.peers`), handles
+one request at a time, declines requests from another environment (see
+:data:`kit.verifyd.client.ENV_KEYS`) and stops after
 :data:`IDLE_S` without requests, or when asked (``dotkit verify --stop-server``).
 What goes wrong inside it goes to ``server.log`` beside the memos, and the client
 then runs the command itself.
@@ -25,6 +26,7 @@ import sys
 import time
 import traceback
 
+from kit.peers import peer_credentials, peer_refusal
 from kit.verify.runner import VERIFY_TRACKER, Tracker
 from kit.verifyd.client import PROTOCOL, decode, environment, identity, same_user, server_address
 from kit.verifyd.control import idle_seconds
@@ -78,7 +80,7 @@ def serve() -> None:
 def _answer(listener: socket.socket, env: list[str], tracker: Tracker) -> str | None:
     connection, _ = listener.accept()
     with connection:
-        if not same_user(connection):
+        if not same_user(connection) or not _outside_containers(connection):
             return None
         try:
             fields = decode(_read(connection))
@@ -88,6 +90,14 @@ def _answer(listener: socket.socket, env: list[str], tracker: Tracker) -> str | 
         with contextlib.suppress(OSError):  # the client gave up: nothing to do
             connection.sendall(answer)
         return "stop" if stop else None
+
+
+def _outside_containers(connection: socket.socket) -> bool:
+    """Whether the client runs outside every container: the socket is abstract, so a
+    build container (which shares the host's network for npm) can reach it, and,
+    where the sandbox runs without root, as the same user."""
+    pid, uid, _ = peer_credentials(connection)
+    return peer_refusal(pid, uid, euid=os.getuid()) is None
 
 
 def _reply(fields: list[str], env: list[str], tracker: Tracker) -> tuple[bytes, bool]:

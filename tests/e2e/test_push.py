@@ -163,7 +163,7 @@ def test_containers_are_isolated(sandbox: Sandbox, tmp_path: Path) -> None:
     sandbox.dotkit("-y", "destroy", cwd=app)
 
 
-def test_a_killed_platform_process_is_recovered_by_the_next_command(
+def test_a_killed_platform_process_and_keeper_are_recovered_by_the_next_command(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     import os
@@ -175,7 +175,11 @@ def test_a_killed_platform_process_is_recovered_by_the_next_command(
     assert sandbox.dotkit("push", cwd=app).code == 0
     pid = sandbox.platform_pid()
     assert pid
-    os.kill(pid, signal.SIGKILL)
+    # Its keeper too (alone, the keeper brings it back: tests/security/test_faults.py).
+    keepers = [int(p.split(":")[0]) for p in sandbox.processes() if "kit.sandbox.keeper" in p]
+    assert len(keepers) == 1
+    for victim in (*keepers, pid):
+        os.kill(victim, signal.SIGKILL)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and [p for p in sandbox.processes() if "supervisord" in p]:
         time.sleep(0.05)

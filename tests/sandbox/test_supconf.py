@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 import subprocess
+from importlib import resources
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from supervisor.options import ServerOptions, UnhosedConfigParser
 
+from kit.platform.names import PROGRAM_NAME
 from kit.sandbox import supconf
 from kit.sandbox.backend import Inside
 
@@ -80,3 +83,35 @@ def test_a_command_of_several_lines_is_refused() -> None:
 @given(line=st.text(st.characters(blacklist_characters="\n\r\x00"), min_size=1))
 def test_any_one_line_command_survives_supervisord(line: str) -> None:
     assert _argv(_render(line), "www")[2] == f"exec {line}"
+
+
+def _programs(text: str) -> list[str]:
+    parser = UnhosedConfigParser()
+    parser.read_string(text)
+    return [s.split(":", 1)[1] for s in parser.sections() if s.startswith("program:")]
+
+
+@pytest.mark.parametrize("name", ["web]\n[program:evil", "a b", "../x", "x/y", "-x", "w]", ""])
+def test_a_program_name_cannot_open_a_section_or_a_path(name: str) -> None:
+    with pytest.raises(ValueError, match="cannot name a program"):
+        supconf.render(
+            INSIDE, include_app_conf=False, process=None, processes={name: "x"}, service="www"
+        )
+
+
+@settings(max_examples=200)
+@given(name=st.from_regex(PROGRAM_NAME, fullmatch=True))
+def test_every_program_name_the_schema_takes_is_one_section(name: str) -> None:
+    text = supconf.render(
+        INSIDE, include_app_conf=False, process=None, processes={name: "x"}, service="www"
+    )
+    assert _programs(text) == [name]
+    assert f"stdout_logfile = /var/log/supervisor/{name}.log\n" in text
+
+
+def test_the_schema_and_the_sandbox_agree_on_program_names() -> None:
+    schema = json.loads(
+        resources.files("kit").joinpath("data/dotcloud-yml.schema.json").read_text()
+    )
+    pattern = schema["$defs"]["service"]["properties"]["processes"]["propertyNames"]["pattern"]
+    assert pattern == f"^{PROGRAM_NAME.pattern}$"

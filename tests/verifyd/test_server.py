@@ -232,15 +232,25 @@ def test_a_server_declines_another_environment(app: Path, env: dict[str, str]) -
     assert forward_in(env, ["verify", str(app)]) == 0
 
 
-def forward_in(env: dict[str, str], argv: list[str]) -> int | None:
+def forward_in(env: dict[str, str], argv: list[str], *prefix: str) -> int | None:
     code = (
         f"import sys; from kit.verifyd.client import forward; print('FORWARDED', forward({argv!r}))"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        [*prefix, sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     answer = done.stdout.rpartition("FORWARDED ")[2].strip()
     return None if answer == "None" else int(answer)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="maps root in a user namespace: needs root")
+def test_a_server_declines_its_own_user_inside_a_container(app: Path, env: dict[str, str]) -> None:
+    """Its socket is abstract, so reachable from a build container (the host's network):
+    a process of the same user, in namespaces of its own, gets no answer."""
+    dotkit("verify", app, "--serve", env=env)
+    container = ("unshare", "--user", "--map-root-user", "--pid", "--fork", "--")
+    assert forward_in(env, ["verify", str(app)], *container) is None
+    assert forward_in(env, ["verify", str(app)]) == 0
 
 
 def test_no_cache_and_help_never_go_to_the_server() -> None:

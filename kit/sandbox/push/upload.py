@@ -7,11 +7,14 @@ Links that point outside the tree are left out, as ``rsync --safe-links`` did.
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 from pathlib import Path
 from typing import NamedTuple
 
 from kit.appfs import list_app_files
+from kit.git import run_git
 from kit.platform.facts import BUILD_FILE, UPLOAD_IGNORE_FILES
 from kit.sandbox.layout import AppLayout
 from kit.sandbox.push.context import Context, PushFailed, Request
@@ -59,17 +62,7 @@ def upload(
 ) -> tuple[str, Path]:
     """Copy the app as the platform's uploader would; the revision's name and folder."""
     if git:
-        head = runner.run(["git", "-C", str(source), "rev-parse", "--short=7", "HEAD"]).stdout
-        rev = f"git-{head.strip()}"
-        dest = app.revision(rev)
-        if dest.exists():
-            shutil.rmtree(dest)
-        dest.mkdir(parents=True)
-        tar = dest / ".upload.tar"
-        runner.run(["git", "-C", str(source), "archive", "--format=tar", "-o", str(tar), "HEAD"])
-        runner.run(["tar", "-xf", str(tar), "-C", str(dest)])
-        tar.unlink()
-        return rev, dest
+        return _git_upload(source, app)
     rev = f"rsync-{int(clock.time() * 1000)}"
     dest = app.revision(rev)
     dest.mkdir(parents=True)
@@ -80,6 +73,30 @@ def upload(
             target.symlink_to(src.readlink())
         else:
             shutil.copy2(src, target)
+    return rev, dest
+
+
+def _git_upload(source: Path, app: AppLayout) -> tuple[str, Path]:
+    """The last commit's files, written by git itself (which writes no file through a
+    link and no path outside the folder), with everything in the repository that could
+    run a program turned off (:func:`kit.git.run_git`)."""
+    head = run_git(source, "rev-parse", "--short=7", "HEAD").stdout.strip()
+    if not re.fullmatch(r"[0-9a-f]{7,40}", head):
+        raise PushFailed(f"{source} has no commit to push (git rev-parse HEAD: {head[:80]!r})")
+    rev = f"git-{head}"
+    dest = app.revision(rev)
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    # A private index: the repository's own is never touched.
+    env = {**os.environ, "GIT_INDEX_FILE": str(app.revisions / f".{rev}.index")}
+    try:
+        for args in (("read-tree", "HEAD"), ("checkout-index", "--all", f"--prefix={dest}/")):
+            done = run_git(source, *args, env=env)
+            if done.returncode != 0:
+                raise PushFailed(f"git {args[0]} failed in {source}: {done.stderr.strip()[-500:]}")
+    finally:
+        Path(env["GIT_INDEX_FILE"]).unlink(missing_ok=True)
     return rev, dest
 
 

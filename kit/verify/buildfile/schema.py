@@ -118,6 +118,14 @@ def _bad_name(error: Any, path: list[str], out: Collector) -> None:
             f"'{bad}' in {where} is not a valid variable name",
             f"{why} (for example {fixed})",
         )
+    elif path[-1] == "processes":
+        out.at(
+            SCHEMA,
+            [*path, bad],
+            f"{json.dumps(bad)} in {where} is not a valid program name",
+            "use 1 to 64 letters, digits, _, . and -, not starting with . or - "
+            "(supervisord's [program:NAME] and the log files are named after it)",
+        )
     else:
         out.at(
             SCHEMA,
