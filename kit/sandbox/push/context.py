@@ -35,6 +35,7 @@ class Request:
     clean: bool = False
     ready_timeout: float = 60.0
     build_timeout: float = 15 * 60.0
+    node: str = "platform"  # "platform": config: node_version's build; "host": this machine's
 
 
 class Journal:

@@ -82,7 +82,7 @@ def _files(spec: ContainerSpec, supervisord: str, relays: Sequence[str]) -> tupl
         "supervisord": f"{where.home}/.dotkit/supervisord.conf",
     }
     return (
-        File("environment.json", json.dumps(spec.env, indent=4, sort_keys=True) + "\n"),
+        File("environment.json", envfile.environment_json(spec.env)),
         File("environment.yml", envfile.environment_yml(spec.env)),
         File(".dotkit/hosts", hosts_file(spec)),
         File(".dotkit/supervisord.conf", supervisord),
@@ -91,8 +91,11 @@ def _files(spec: ContainerSpec, supervisord: str, relays: Sequence[str]) -> tupl
     )
 
 
-def code_home(ctx: Context, plan: Plan, svc: Service, index: int, snapshot: Path) -> Home:
-    """Instance ``index`` of the code service ``svc``, from its build ``snapshot``."""
+def code_home(
+    ctx: Context, plan: Plan, svc: Service, index: int, snapshot: Path, node: str | None = None
+) -> Home:
+    """Instance ``index`` of the code service ``svc``, from its build ``snapshot``;
+    ``node``: the host folder of the Node.js build it runs (None: the machine's)."""
     services, name, ports = plan.app.services, ctx.app.name, plan.tcp_ports
     env = envfile.environment(
         app=name,
@@ -100,18 +103,21 @@ def code_home(ctx: Context, plan: Plan, svc: Service, index: int, snapshot: Path
         service=svc,
         instance=index,
         tcp_ports=ports,
+        public_ports=plan.record.public_ports,
         app_env=plan.record.env,
         passwords=plan.record.passwords,
         counts=plan.counts,
     )
+    # Every endpoint of the app, its own service's included: a container reaches its
+    # own service's public ports (and its siblings') through the router, as on the platform.
     peers = [
         Peer(ep.host, ep.ip, ep.port, f"{ep.route}.sock")
-        for ep in envfile.endpoints(name, services, ports, plan.counts)
-        if ep.service != svc.name
+        for ep in envfile.endpoints(name, services, plan.record.public_ports, plan.counts)
     ]
     tcp_ports = {p: ports[f"{svc.name}.{p}"] for p in svc.tcp_ports}
     cid = f"{svc.name}.{index}-{ctx.dep_id}"
     spec = _spec(ctx, svc, cid, index, env=env, http=True, tcp_ports=tcp_ports, peers=peers)
+    spec = spec._replace(memory=plan.record.memory.get(svc.name, 0), node=node or "")
     where = inside(spec)
     supervisord = supconf.render(
         where,
@@ -143,6 +149,7 @@ def store_home(ctx: Context, plan: Plan, svc: Service, port_name: str) -> Home:
         service=svc,
         instance=0,
         tcp_ports=plan.tcp_ports,
+        public_ports=plan.record.public_ports,
         passwords=plan.record.passwords,
     )
     spec = _spec(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from kit.errors import KitError
@@ -52,10 +52,16 @@ def push(
     ready_timeout: float = READY_TIMEOUT,
     build_timeout: float = BUILD_TIMEOUT,
     seams: Seams | None = None,
+    node: str = "platform",
+    started: Callable[[str], None] | None = None,
 ) -> Deployment:
     """Push ``source`` (or deploy a stored ``revision``) to ``app_name``; the deployment's
-    record. Raises :class:`PushFailed` (carrying the failed record) when it did not deploy."""
-    request = Request(source, revision, git, clean, ready_timeout, build_timeout)
+    record. Raises :class:`PushFailed` (carrying the failed record) when it did not deploy.
+
+    ``node`` is ``"platform"`` (the Node.js build ``config: node_version`` names) or
+    ``"host"`` (this machine's node); ``started`` is told the deployment's id as soon
+    as it has one."""
+    request = Request(source, revision, git, clean, ready_timeout, build_timeout, node)
     seams = seams or system(layout)
     app = layout.app(app_name)
     load_app(layout, app_name)  # a missing or damaged app stops here, before the lock
@@ -63,6 +69,8 @@ def push(
         with push_lock(app):
             cleanup_stale(layout, app_name, seams.platform, seams.clock)
             ctx, record = begin(layout, load_app(layout, app_name), request, seams, echo)
+            if started is not None:
+                started(ctx.dep_id)
             return guarded(ctx, record)
     finally:
         seams.platform.close()
@@ -119,7 +127,7 @@ def deploy(ctx: Context, record: AppRecord) -> None:
     uploaded = receive(ctx, request)
     app = read_app(uploaded)
     ctx.log(f"Deployment {ctx.dep_id} of revision {uploaded.revision} scheduled for {ctx.app.name}")
-    snapshots = build_all(
+    built = build_all(
         ctx, app, uploaded.revision, clean=request.clean, timeout=request.build_timeout
     )
     ctx.log("Initializing new services... (This may take a few minutes)")
@@ -127,7 +135,7 @@ def deploy(ctx: Context, record: AppRecord) -> None:
     kept = ensure_all(ctx, deploying)
     old = {k: v for k, v in deploying.record.containers.items() if k not in kept}
     failed_before = failed_requests(ctx)
-    started, down_since = start_all(ctx, deploying, snapshots, old)
+    started, down_since = start_all(ctx, deploying, built, old)
     new = await_all(ctx, deploying, started)
     ctx.log("All services have been initialized. Switching traffic...")
     switched, urls = switch_all(ctx, deploying, new)

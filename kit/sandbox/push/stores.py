@@ -14,6 +14,7 @@ from kit.platform.model import Service
 from kit.sandbox.probe import NotReady
 from kit.sandbox.push.context import Context, Plan, PushFailed
 from kit.sandbox.push.home import store_cid, store_home, write_over
+from kit.sandbox.push.switch import unroute_stale
 
 
 def ensure_all(ctx: Context, plan: Plan) -> dict[str, tuple[str, ...]]:
@@ -30,14 +31,18 @@ def ensure(ctx: Context, plan: Plan, svc: Service) -> str:
         ctx.log(f"{svc.type} service kept as it is (data services are not rebuilt)", svc.name)
     else:
         start(ctx, plan, svc, port_name, port)
+    # Reached as instance 0 of its port, like any TCP endpoint: from the app's
+    # containers through the socket, from this machine at its public number.
     sockets = ctx.layout.service_sockets(ctx.app.name)
+    route = f"{svc.name}.{port_name}.0"
+    listen = [f"unix:{sockets}/{route}.sock"]
+    public = plan.record.public_port(svc.name, port_name)
+    if public is not None:
+        listen.insert(0, f"tcp:127.0.0.1:{public}")
     platform.call(
-        "route",
-        app=ctx.app.name,
-        name=f"{svc.name}.{port_name}",
-        listen=[f"unix:{sockets}/{svc.name}.{port_name}.sock"],
-        backends=[f"container:{cid}:{port}"],
+        "route", app=ctx.app.name, name=route, listen=listen, backends=[f"container:{cid}:{port}"]
     )
+    unroute_stale(platform, ctx.app.name, svc.name, [route])
     return cid
 
 
