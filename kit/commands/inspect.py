@@ -73,6 +73,7 @@ def _status(name: str) -> dict[str, Any]:
 @click.pass_context
 def info_command(ctx: click.Context, service: str | None) -> int:
     """Describe the application, or one SERVICE and its instances."""
+    from kit.commands import _framing
     from kit.sandbox.engine import backend_name
     from kit.sandbox.state import load_app
 
@@ -80,30 +81,69 @@ def info_command(ctx: click.Context, service: str | None) -> int:
     record = load_app(layout(), name)
     urls = record.urls()
     if service is None:
-        click.echo(f"=== {name}\nflavor:     sandbox ({backend_name()} backend)")
-        click.echo(f"revision:   {record.revision or '(nothing pushed yet)'}")
-        click.echo(f"deployment: {record.current or '-'}\n")
-        click.echo(f"{'name':<17}{'type':<10}{'containers':<12}url")
-        for item in record.services:
-            count = len(record.containers.get(item.name, ()))
-            click.echo(f"{item.name:<17}{item.type:<10}{count:<12}{urls.get(item.name, '-')}")
+        rows = [
+            _framing.ServiceRow(
+                item.name,
+                item.type,
+                len(record.containers.get(item.name, ())),
+                _memory(record.memory.get(item.name, 0)),
+                urls.get(item.name, "-"),
+            )
+            for item in record.services
+        ]
+        flavor = f"sandbox ({backend_name()} backend)"
+        for line in _framing.info_app(name, flavor, record.revision, record.current, rows):
+            click.echo(line)
         return 0
     svc = record.service(service)
     if svc is None:
         raise UsageError(f'"{name}" has no service "{service}"')
-    status = _status(name)["containers"]
-    click.echo(f"=== {name}.{service}\ntype:      {svc.type}\napproot:   {svc.approot}")
-    click.echo(f"instances: {len(record.containers.get(service, ()))}")
-    click.echo(f"url:       {urls.get(service, '-')}")
-    for key, value in sorted(svc.ports.items()):
-        number = record.tcp_ports.get(f"{service}.{key}")
-        click.echo(f"port:      {key} ({value}) -> PORT_{key.upper()}={number}")
-    for cid in record.containers.get(service, ()):
-        state = status.get(cid, {})
-        click.echo(f"\n--- instance {cid}\nrevision:  {record.revision}")
-        click.echo(f"running:   {'yes' if state.get('alive') else 'no'}")
-        click.echo(f"home:      {layout().app(name).container(cid)}")
+    instances = _instance_info(name, service, record)
+    lines = _framing.info_service(
+        service, svc.type, _memory(record.memory.get(service, 0)), sorted(svc.config.items()),
+        [urls[service]] if service in urls else [], instances,
+    )  # fmt: skip
+    for line in lines:
+        click.echo(line)
     return 0
+
+
+def _memory(chosen: int) -> str:
+    """The reserved memory, as the CLI showed it (N/A where limits are not enforced)."""
+    from kit.sandbox.engine import backend_name
+    from kit.sandbox.isolation.limits import for_container, format_size
+
+    return format_size(for_container(chosen).memory) if backend_name() == "bwrap" else "N/A"
+
+
+def _instance_info(name: str, service: str, record: Any) -> list[Any]:
+    from pathlib import PurePath
+
+    from kit.commands._framing import InstanceInfo
+    from kit.sandbox.isolation.rootfs import hostname
+    from kit.sandbox.runtime import load_runtime
+
+    status = _status(name)["containers"]
+    app = layout().app(name)
+    specs = load_runtime(app).containers
+    out = []
+    for index, cid in enumerate(record.containers.get(service, ())):
+        spec = specs.get(cid)
+        node = f"v{PurePath(spec.node).name}" if spec and spec.node else "this machine's node"
+        deployed = record.service(service)
+        runtime = f"{deployed.type}/{node}" if deployed and deployed.type == "nodejs" else "-"
+        ports = [
+            (port, f"tcp://127.0.0.1:{number}")
+            for port in sorted(
+                {k.split(".")[1] for k in record.public_ports if k.startswith(f"{service}.")}
+            )
+            if (number := record.public_port(service, port, index)) is not None
+        ]
+        out.append(InstanceInfo(
+            index, hostname(service, index), cid, runtime, record.revision or "-", ports,
+            bool(status.get(cid, {}).get("alive")), str(app.container(cid)),
+        ))  # fmt: skip
+    return out
 
 
 def _instances(ctx: click.Context, spec: str) -> tuple[str, list[tuple[int, str]]]:
@@ -129,23 +169,46 @@ def _instances(ctx: click.Context, spec: str) -> tuple[str, list[tuple[int, str]
 @click.pass_context
 def status_command(ctx: click.Context, service: str) -> int:
     """Whether each instance of SERVICE is up, with its programs' states."""
+    from kit.commands._framing import status
     from kit.sandbox.probe import programs
 
     name, pairs = _instances(ctx, service)
-    status = _status(name)["containers"]
+    found = _status(name)["containers"]
     lay = layout()
+    rows = []
     for index, cid in pairs:
-        alive = status.get(cid, {}).get("alive", False)
+        alive = found.get(cid, {}).get("alive", False)
         states = programs(lay.container_sockets(name, cid) / "supervisor.sock") if alive else None
         up = bool(states) and all(p["statename"] in ("RUNNING", "STARTING") for p in states or [])
-        click.echo(f"{service.split('.')[0]}.{index}: {'up' if up else 'down'}")
-        for prog in states or []:
-            click.echo(f"    {prog['name']:<12} {prog['statename']:<9} {prog['description']}")
+        shown = [(p["name"], f"{p['statename']} {p['description']}".strip()) for p in states or []]
+        rows.append((index, up, shown))
+    for line in status(service.split(".")[0], rows):
+        click.echo(line)
     return 0
 
 
+CONTAINER_LOG = "container.log"  # the platform's notes: what the kernel killed, and why
+
+
 def _log_files(home: Path) -> list[Path]:
-    return sorted((home / ".dotkit" / "log").glob("*.log"))
+    """The container's supervisor logs, then the platform's notes about it."""
+    notes = home / ".dotkit" / CONTAINER_LOG
+    return sorted((home / ".dotkit" / "log").glob("*.log")) + ([notes] if notes.is_file() else [])
+
+
+def _shown(path: Path, text: str) -> list[str]:
+    """The lines of ``path`` that ``logs`` shows: all, or of the platform's notes, the
+    kills (``killed: out of memory (limit 512M)``)."""
+    lines = text.splitlines()
+    if path.name == CONTAINER_LOG:
+        return [line for line in lines if " dotkit: " in line]
+    return lines
+
+
+def _header(path: Path) -> str:
+    if path.name == CONTAINER_LOG:
+        return "== the container's limits (dotkit) =="
+    return f"== /var/log/supervisor/{path.name} =="
 
 
 @click.command("logs")
@@ -161,11 +224,13 @@ def logs_command(ctx: click.Context, service: str, lines: int, no_follow: bool) 
     home = layout().app(name).container(cid)
     offsets: dict[Path, int] = {}
     for path in _log_files(home):
-        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
-        click.echo(f"[{who}] == /var/log/supervisor/{path.name} ==")
+        text = _shown(path, path.read_text(encoding="utf-8", errors="replace"))
+        offsets[path] = path.stat().st_size
+        if path.name == CONTAINER_LOG and not text:
+            continue
+        click.echo(f"[{who}] {_header(path)}")
         for line in text[-lines:] if lines > 0 else []:
             click.echo(f"[{who}] {line}")
-        offsets[path] = path.stat().st_size
     if no_follow:
         return 0
     try:
@@ -178,7 +243,7 @@ def logs_command(ctx: click.Context, service: str, lines: int, no_follow: bool) 
                         handle.seek(offsets.get(path, 0))
                         chunk = handle.read().decode("utf-8", errors="replace")
                     offsets[path] = size
-                    for line in chunk.splitlines():
+                    for line in _shown(path, chunk):
                         click.echo(f"[{who}] {line}")
     except KeyboardInterrupt:
         return 0
@@ -188,6 +253,7 @@ def logs_command(ctx: click.Context, service: str, lines: int, no_follow: bool) 
 @click.pass_context
 def dlist_command(ctx: click.Context) -> int:
     """List the application's deployments, newest last."""
+    from kit.commands._framing import DeploymentRow, dlist
     from kit.sandbox.push.recover import recover
     from kit.sandbox.state import list_deployments
 
@@ -197,9 +263,10 @@ def dlist_command(ctx: click.Context) -> int:
     records = list_deployments(app)
     if not records:
         click.echo("No deployments yet: dotkit push")
-    for r in records:
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.started))
-        click.echo(f"{when}  {r.revision or '-':<22} {r.id:<6} {r.status}")
+        return 0
+    rows = [DeploymentRow(r.started, r.revision, r.id, r.status) for r in records]
+    for line in dlist(name, rows):
+        click.echo(line)
     return 0
 
 
@@ -231,4 +298,4 @@ def dlogs_command(ctx: click.Context, deployment: str, lines: int, no_follow: bo
             offset = len(data)
     final = load_deployment(app, record.id)
     click.echo(f"-- deployment {final.id}: {final.status}")
-    return 0 if final.status == "deployed" else 1
+    return 0 if final.status == "deployed" else 2  # the 0.9.8 CLI's status for deploy_fail

@@ -83,11 +83,17 @@ class DeployedService:
     approot: str
     ports: Mapping[str, str]
     instances: int
+    config: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(cls, service: Service) -> DeployedService:
         return cls(
-            service.name, service.type, service.approot, dict(service.ports), service.instances
+            service.name,
+            service.type,
+            service.approot,
+            dict(service.ports),
+            service.instances,
+            dict(service.config),
         )
 
 
@@ -196,6 +202,7 @@ def _service(f: Fields) -> DeployedService:
         approot=f.text("approot", "."),
         ports=f.texts("ports"),
         instances=instances if isinstance(instances, int) and instances > 0 else 1,
+        config=f.texts("config"),
     )
 
 
