@@ -196,12 +196,13 @@ class ScriptedRunner:
         timeout: float = 60,
         env: Mapping[str, str] | None = None,
         check: bool = True,
+        input: bytes | None = None,
     ) -> proc.Completed:
         hook = self._hook(argv)
         if hook is not None:
             self.hooks.append(hook)
         if hook is None or hook not in self.script:
-            return proc.run(argv, timeout=timeout, env=env, check=check)
+            return proc.run(argv, timeout=timeout, env=env, check=check, input=input)
         code, out = self.script[hook]
         done = proc.Completed(tuple(argv), code, out, "")
         if check and code:

@@ -49,6 +49,7 @@ class Runner(Protocol):
         timeout: float = 60,
         env: Mapping[str, str] | None = None,
         check: bool = True,
+        input: bytes | None = None,
     ) -> proc.Completed: ...
 
     def stream(
@@ -69,8 +70,9 @@ class HostRunner:
         timeout: float = 60,
         env: Mapping[str, str] | None = None,
         check: bool = True,
+        input: bytes | None = None,
     ) -> proc.Completed:
-        return proc.run(argv, timeout=timeout, env=env, check=check)
+        return proc.run(argv, timeout=timeout, env=env, check=check, input=input)
 
     def stream(
         self,

@@ -125,7 +125,7 @@ def guarded(ctx: Context, record: AppRecord) -> Deployment:
 def deploy(ctx: Context, record: AppRecord) -> None:
     request = ctx.request
     uploaded = receive(ctx, request)
-    app = read_app(uploaded)
+    app = read_app(uploaded, ctx.backend)
     ctx.log(f"Deployment {ctx.dep_id} of revision {uploaded.revision} scheduled for {ctx.app.name}")
     built = build_all(
         ctx, app, uploaded.revision, clean=request.clean, timeout=request.build_timeout

@@ -26,7 +26,7 @@ def findings_text(findings: Sequence[Finding]) -> str:
     return "\n".join(f"  {f.location}: [{f.rule}] {f.message}\n    fix: {f.fix}" for f in findings)
 
 
-def read_app(uploaded: Uploaded) -> App:
+def read_app(uploaded: Uploaded, backend: str = "bwrap") -> App:
     """The revision's services, as the platform read them; :class:`PushFailed` if it cannot."""
     from kit.verify.buildfile import check_build_file
 
@@ -39,7 +39,7 @@ def read_app(uploaded: Uploaded) -> App:
             raise PushFailed(
                 f"service {svc.name!r} is of type {svc.type!r}; this sandbox runs nodejs services"
             )
-        if not svc.is_code and (problem := dataservices.problem(svc.type)):
+        if not svc.is_code and (problem := dataservices.problem(svc.type, backend=backend)):
             raise PushFailed(f"service {svc.name!r} ({svc.type}): {problem}")
         if any(
             "\n" in line or "\r" in line for line in (svc.process or "", *svc.processes.values())
