@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:  # MkDocs loads this file by path, not as part of 
 
 from docs_hooks import live, pages  # noqa: E402
 from kit.cli import cli  # noqa: E402
+from kit.sandbox import fidelity  # noqa: E402
 from kit.terms import TERMS  # noqa: E402
 from kit.verify.catalog import CATEGORIES, all_rules  # noqa: E402
 
@@ -66,6 +67,8 @@ API_MODULES = (
     "kit.sandbox.supconf",
 )
 
+# Where a page shows the sandbox's differences from the platform (kit.sandbox.fidelity).
+_FIDELITY_MARKER = re.compile(r"^<!-- fidelity -->[ \t]*$", re.M)
 _LIVE_MARKER = re.compile(r"^(?P<indent>[ \t]*)<!-- live: (?P<name>[a-z0-9-]+) -->[ \t]*$", re.M)
 # Sphinx roles in the kit's docstrings (":func:`main`"): mkdocstrings shows them as text.
 _SPHINX_ROLE = re.compile(r":(?:func|mod|class|meth|attr|data|exc|obj):(<code>)~?")
@@ -159,6 +162,7 @@ def on_page_markdown(markdown: str, page: MkPage, config: MkDocsConfig, files: F
             raise PluginError(f"{page.file.src_uri}: {exc}") from None
         return "\n".join(indent + line if line else line for line in block.splitlines())
 
+    markdown = _FIDELITY_MARKER.sub(lambda _match: fidelity.markdown(), markdown)
     return _LIVE_MARKER.sub(fill, markdown)
 
 

@@ -106,8 +106,8 @@ def test_inspecting_an_app_with_nothing_pushed(in_folder: Path, cli) -> None:
 def test_doctor_names_the_backend(cli) -> None:
     result = cli("doctor")
     assert "backend" in result.out
-    assert "Not faithful to the platform:" in result.out
-    assert "node_version is recorded but not installed" in result.out
+    assert "Not faithful to the platform (the table: docs, The local sandbox):" in result.out
+    assert "node builds" in result.out and "v0.8.x runs v0.8.28" in result.out
 
 
 def test_a_damaged_app_stops_only_its_own_commands(in_folder: Path, cli) -> None:
