@@ -117,13 +117,16 @@ def deploy(
         build_timeout=BUILD_TIMEOUT if build_timeout is None else build_timeout,
         node=node or default_node_version(),
     )  # fmt: skip
-    if heading:
-        click.echo(heading, err=as_json)
     which = f"revision {revision} of application" if revision else "application"
-    click.echo(f"==> Submitting a deployment request for {which} {name}", err=as_json)
+
+    def before() -> None:
+        if heading:
+            click.echo(heading, err=as_json)
+        click.echo(f"==> Submitting a deployment request for {which} {name}", err=as_json)
+
     try:
         with progress(err=as_json) as echo:
-            record = background.launch(lay, job, echo)
+            record = background.launch(lay, job, echo, before)
     except PushFailed as exc:
         if as_json and exc.record is not None:
             click.echo(json.dumps(deployment_json(name, exc.record), indent=2))

@@ -135,3 +135,13 @@ def test_the_push_process_tells_its_id_log_and_record(
     last = json.loads(out.getvalue().splitlines()[-1].split(" ", 1)[1])
     assert last["message"].startswith("the push failed: www.0 is not responsive")
     assert last["record"]["status"] == "failed"
+
+
+def test_a_stream_closed_before_the_push_has_an_id_waits_for_it() -> None:
+    def stream() -> Iterator[str]:
+        yield "log uploading"
+        raise KeyboardInterrupt
+
+    with pytest.raises(StreamClosed) as caught:
+        follow(stream(), lambda line: None, JOB, later=lambda: _lines("log more", "id d9"))
+    assert str(caught.value).endswith("dotkit dlogs d9")

@@ -94,8 +94,11 @@ def lost_message(dep_id: str | None) -> str:
 # -- the client's side --------------------------------------------------------------------
 
 
-def launch(layout: Layout, job: Job, echo: Echo) -> Deployment:
-    """Start the push in its own process and relay its log to ``echo``; its record.
+def launch(
+    layout: Layout, job: Job, echo: Echo, before: Callable[[], None] = lambda: None
+) -> Deployment:
+    """Start the push in its own process, call ``before`` (the command's heading), and
+    relay the push's log to ``echo``; its record.
 
     Raises :class:`PushFailed` when it did not deploy, :class:`StreamClosed` when
     this side stopped following (Ctrl-C, a broken pipe) while it goes on."""
@@ -114,7 +117,12 @@ def launch(layout: Layout, job: Job, echo: Echo) -> Deployment:
         os.close(errors)
     assert worker.stdout is not None
     with worker.stdout as stream:
-        return follow(lines(stream), echo, job)
+        try:
+            before()
+        except BrokenPipeError:
+            _quiet_stdout()
+            raise StreamClosed(lost_message(await_id(lines(stream))), 1) from None
+        return follow(lines(stream), echo, job, later=lambda: lines(stream))
 
 
 def lines(stream: IO[bytes]) -> Iterator[str]:
@@ -122,8 +130,29 @@ def lines(stream: IO[bytes]) -> Iterator[str]:
         yield raw.decode("utf-8", errors="replace").rstrip("\n")
 
 
-def follow(stream: Iterator[str], echo: Echo, job: Job) -> Deployment:
-    """Relay the push process's lines; what it ended with."""
+def await_id(stream: Iterator[str]) -> str | None:
+    """Read on (quietly) until the push names its deployment, so that what this side
+    says names it too; None if it ends first or Ctrl-C comes again."""
+    try:
+        for line in stream:
+            kind, _, rest = line.partition(" ")
+            if kind == "id":
+                return rest
+            if kind in ("done", "failed", "error"):
+                return None
+    except KeyboardInterrupt:
+        pass
+    return None
+
+
+def follow(
+    stream: Iterator[str],
+    echo: Echo,
+    job: Job,
+    later: Callable[[], Iterator[str]] | None = None,
+) -> Deployment:
+    """Relay the push process's lines; what it ended with. ``later`` gives the lines
+    still to come after this side stops relaying (to learn the deployment's id)."""
     dep_id: str | None = None
     try:
         for line in stream:
@@ -143,9 +172,11 @@ def follow(stream: Iterator[str], echo: Echo, job: Job) -> Deployment:
                 data = json.loads(rest)
                 raise Relayed(str(data["message"]), int(data["exit"]))
     except KeyboardInterrupt:
+        dep_id = dep_id or (await_id(later()) if later else None)
         raise StreamClosed(ctrl_c_message(dep_id), EXIT_INTERRUPTED) from None
     except BrokenPipeError:
         _quiet_stdout()
+        dep_id = dep_id or (await_id(later()) if later else None)
         raise StreamClosed(lost_message(dep_id), 1) from None
     where = f"dotkit -A {job.app} dlogs {dep_id or 'latest'}"
     raise OperationFailed(f"the push process ended without saying how the push went; see {where}")
@@ -162,10 +193,13 @@ def _quiet_stdout() -> None:
         os.close(devnull)
 
 
-def inline(layout: Layout, job: Job, echo: Echo) -> Deployment:
+def inline(
+    layout: Layout, job: Job, echo: Echo, before: Callable[[], None] = lambda: None
+) -> Deployment:
     """The push in this process (for tests of the commands, with fakes at the seams)."""
     from kit.sandbox.push.orchestrate import push
 
+    before()
     return push(layout, job.app, Path(job.source) if job.source else None, echo=echo,
                 revision=job.revision, clean=job.clean, git=job.git,
                 ready_timeout=job.ready_timeout, build_timeout=job.build_timeout,

@@ -28,7 +28,7 @@ from kit.sandbox.push.context import Context, Journal, PushFailed, Request
 from kit.sandbox.push.launch import await_all, start_all
 from kit.sandbox.push.lock import push_lock
 from kit.sandbox.push.log import DeployLog, Echo
-from kit.sandbox.push.plan import plan, read_app
+from kit.sandbox.push.plan import check_instances, plan, read_app
 from kit.sandbox.push.recover import cleanup_stale, undo
 from kit.sandbox.push.stores import ensure_all
 from kit.sandbox.push.switch import commit, failed_requests, report_downtime, retire, switch_all
@@ -126,6 +126,7 @@ def deploy(ctx: Context, record: AppRecord) -> None:
     request = ctx.request
     uploaded = receive(ctx, request)
     app = read_app(uploaded, ctx.backend)
+    check_instances(app, record)
     ctx.log(f"Deployment {ctx.dep_id} of revision {uploaded.revision} scheduled for {ctx.app.name}")
     built = build_all(
         ctx, app, uploaded.revision, clean=request.clean, timeout=request.build_timeout
