@@ -159,7 +159,8 @@ def test_changes_inside_a_container_vanish_and_previous_comes_back(
     assert back.code == 0, back.text
     assert json.loads(_get(url)[1])["greeting"] == "Hello from Gear2"
     revisions = sandbox.dotkit("revisions", cwd=app).out.splitlines()
-    assert len(revisions) == 2 and revisions[0].startswith("* rsync-")
+    assert revisions[0] == "==> Revisions for application roll:"
+    assert len(revisions) == 3 and revisions[1].startswith("* rsync-")
     env = sandbox.dotkit("env", "set", "GREETING=from env set", cwd=app)
     assert env.code == 0, env.text
     assert json.loads(_get(url)[1])["greeting"] == "from env set"
@@ -210,7 +211,7 @@ def test_faults_are_recovered(sandbox: Sandbox, tmp_path: Path) -> None:
     assert sandbox.dotkit("restart", "crash.0", cwd=app).code == 0
     _until(lambda: "FATAL" in sandbox.dotkit("status", "crash", cwd=app).out, timeout=30)
     status = sandbox.dotkit("status", "crash", cwd=app).out
-    assert status.startswith("crash.0: down\n")
+    assert status.startswith('==> Probing status for service "crash"...\ncrash.0: down\n')
     logs = sandbox.dotkit("logs", "crash", "-N", cwd=app).out
     assert "boom: cannot start" in logs and "gave up: app entered FATAL state" in logs
 
