@@ -117,12 +117,22 @@ DIFFERENCES: tuple[Difference, ...] = (
     Difference(
         "urls",
         "service URLs",
-        "http://APP-USER.dotcloud.com/ on port 80 (and your domains)",
-        "http://127.0.0.1:PORT/ on this machine; inside containers "
-        "DOTCLOUD_SVC_HTTP_URL is http://svc.APP.sandbox/",
-        "no DNS names or port 80 to hand out on one machine",
-        "SPOT; DOCS09 services/nodejs.rst",
+        "http://APP-USER.dotcloud.com/ on port 80, HTTPS on 443 (and your domains)",
+        "http://127.0.0.1:PORT/, and http(s)://SERVICE.APP.localhost:PORT/ at the gateway, "
+        "on ports of this machine's choosing; inside containers DOTCLOUD_SVC_HTTP_URL is "
+        "http://svc.APP.sandbox/",
+        "no public DNS names, and no ports 80 and 443, to hand out on one machine",
+        "SPOT; DOCS09 services/nodejs.rst, guides/ssl.rst",
         claims=("app-url",),
+    ),
+    Difference(
+        "forwarded-headers",
+        "X-Real-IP and X-Forwarded-* sent by a client",
+        "Hipache kept them",
+        "the gateway overwrites X-Real-IP, X-Forwarded-Proto and X-Forwarded-Port and "
+        "appends to X-Forwarded-For",
+        "the sandbox's gateway is the edge: what a client claims there cannot be trusted",
+        "hipache/hipache lib/worker.js",
     ),
     Difference(
         "public-hosts",
