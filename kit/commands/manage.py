@@ -7,7 +7,7 @@ import re
 
 import click
 
-from kit.commands._options import format_option
+from kit.commands._options import format_option, node_version_option
 from kit.commands._sandbox import chosen_app, layout, service_and_instance
 from kit.commands.push import deploy
 from kit.errors import OperationFailed, UsageError
@@ -17,9 +17,15 @@ ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _redeploy(
-    name: str, revision: str, *, heading: str = "", clean: bool = False, fmt: str = "text"
+    name: str,
+    revision: str,
+    *,
+    heading: str = "",
+    clean: bool = False,
+    fmt: str = "text",
+    node: str | None = None,
 ) -> int:
-    return deploy(name, heading, fmt, revision=revision, clean=clean)
+    return deploy(name, heading, fmt, revision=revision, clean=clean, node=node)
 
 
 def _current_revision(name: str) -> str | None:
@@ -48,9 +54,12 @@ def revisions_command(ctx: click.Context) -> int:
 @click.command("deploy")
 @click.argument("revision")
 @click.option("--clean", is_flag=True, help="Build from scratch.")
+@node_version_option
 @format_option("text", "json")
 @click.pass_context
-def deploy_command(ctx: click.Context, revision: str, clean: bool, fmt: str) -> int:
+def deploy_command(
+    ctx: click.Context, revision: str, clean: bool, node_version: str | None, fmt: str
+) -> int:
     """Deploy a stored REVISION again: a name from `dotkit revisions`, `latest` or
     `previous` (the one deployed before the current one: the way to roll back).
 
@@ -60,7 +69,7 @@ def deploy_command(ctx: click.Context, revision: str, clean: bool, fmt: str) -> 
 
     name = chosen_app(ctx)
     rev = resolve_revision(layout(), name, revision)
-    return _redeploy(name, rev, clean=clean, fmt=fmt)
+    return _redeploy(name, rev, clean=clean, fmt=fmt, node=node_version)
 
 
 @click.group("env")

@@ -45,7 +45,7 @@ def push_command(
     protocol: str | None,
     timeout: float,
     build_timeout: float,
-    node_version: str,
+    node_version: str | None,
     fmt: str,
 ) -> int:
     """Push the app to the sandbox: upload, build, start new containers, switch traffic.

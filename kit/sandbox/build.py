@@ -253,7 +253,7 @@ def _step_command(step: Step, name: str, command: str) -> tuple[list[str], dict[
     # today's registry), building addons against the service's node's headers.
     shell = "-lc"
     if name == NPM_STEP and step.node is not None:
-        env.update(npm.install_env(step.node.version, NODE_DIR if boxed else node_dir))
+        env.update(npm.install_env(step.node.version, NODE_DIR if boxed else str(step.node.folder)))
         if boxed:
             shell, env["PATH"] = "-c", f"{PATH}:{NODE_BIN}"
     if boxed:
