@@ -104,15 +104,16 @@ def info_service(
     return out
 
 
-def status(
-    service: str, instances: Sequence[tuple[int, bool, Sequence[tuple[str, str]]]]
-) -> list[str]:
-    """``==> Probing status ...`` then ``www.0: up`` and, below each, its programs."""
+Programs = Sequence[tuple[str, str, str]]  # (name, state, description) per program
+
+
+def status(service: str, instances: Sequence[tuple[int, bool, Programs]]) -> list[str]:
+    """``==> Probing status ...`` then ``www.0: up`` and, below each, its programs as
+    ``supervisorctl status`` shows them."""
     out = [f'==> Probing status for service "{service}"...']
     for index, up, programs in instances:
-        title = f"{service}.{index}: "
-        out.append(f"{title}{'up' if up else 'down'}")
-        out += [f"{' ' * len(title)} {name} -> {state}" for name, state in programs]
+        out.append(f"{service}.{index}: {'up' if up else 'down'}")
+        out += [f"    {name:<12} {state:<9} {about}".rstrip() for name, state, about in programs]
     return out
 
 

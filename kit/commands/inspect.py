@@ -180,7 +180,7 @@ def status_command(ctx: click.Context, service: str) -> int:
         alive = found.get(cid, {}).get("alive", False)
         states = programs(lay.container_sockets(name, cid) / "supervisor.sock") if alive else None
         up = bool(states) and all(p["statename"] in ("RUNNING", "STARTING") for p in states or [])
-        shown = [(p["name"], f"{p['statename']} {p['description']}".strip()) for p in states or []]
+        shown = [(p["name"], p["statename"], p["description"]) for p in states or []]
         rows.append((index, up, shown))
     for line in status(service.split(".")[0], rows):
         click.echo(line)
