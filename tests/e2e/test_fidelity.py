@@ -73,7 +73,7 @@ www:
   type: nodejs
   approot: www
   process: node server.js
-  prebuild: node -v > built-with
+  prebuild: node -v > $HOME/built-with
   config:
     node_version: v0.8.x
   systempackages:
@@ -142,7 +142,7 @@ def test_node_tcp_ports_and_the_container_as_on_the_platform(
     url = sandbox.dotkit("url", "www", cwd=app).out.strip()
     assert _get(url) == "v0.8.28"
     assert sandbox.dotkit("run", "www", "--", "node", "-v", cwd=app).out == "v0.8.28\n"
-    assert sandbox.dotkit("run", "www", "--", "cat", "current/built-with", cwd=app).out == (
+    assert sandbox.dotkit("run", "www", "--", "cat", "built-with", cwd=app).out == (
         "v0.8.28\n"  # the build's hooks too
     )
 
