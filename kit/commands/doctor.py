@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from kit.sandbox import fidelity
+
 
 def checks() -> list[tuple[str, bool, str]]:
     from kit.sandbox.engine import backend_name
@@ -111,7 +113,6 @@ def doctor_command() -> int:
     """Check what the sandbox needs, which backend it will use, and what is not faithful."""
     from kit.commands._options import default_node_version
     from kit.paths import dotkit_home
-    from kit.sandbox import fidelity
 
     click.echo(f"state folder ($DOTKIT_HOME): {dotkit_home()}")
     ok = True
@@ -126,6 +127,11 @@ def doctor_command() -> int:
         click.echo(f"  - {line}")
     return 0 if ok else 1
 
+
+# The "not faithful" lines by when they hold, under the names earlier versions gave
+# them (the table itself is kit.sandbox.fidelity).
+NOT_FAITHFUL_ALWAYS = fidelity.lines(r for r in fidelity.DIFFERENCES if r.when == fidelity.ALWAYS)
+NOT_FAITHFUL_PROCESS = fidelity.lines(r for r in fidelity.DIFFERENCES if r.when == fidelity.PROCESS)
 
 # What the sandbox works without, by doing less (and saying so).
 OPTIONAL = frozenset(

