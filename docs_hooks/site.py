@@ -30,6 +30,7 @@ if str(ROOT) not in sys.path:  # MkDocs loads this file by path, not as part of 
 
 from docs_hooks import claims, live, notebooks, pages  # noqa: E402
 from kit.cli import cli  # noqa: E402
+from kit.sandbox import fidelity  # noqa: E402
 from kit.terms import TERMS  # noqa: E402
 from kit.verify.catalog import CATEGORIES, all_rules  # noqa: E402
 
@@ -100,6 +101,8 @@ API_MODULES = (
     "testing.notebook",
 )
 
+# Where a page shows the sandbox's differences from the platform (kit.sandbox.fidelity).
+_FIDELITY_MARKER = re.compile(r"^<!-- fidelity -->[ \t]*$", re.M)
 _LIVE_MARKER = re.compile(r"^(?P<indent>[ \t]*)<!-- live: (?P<name>[a-z0-9-]+) -->[ \t]*$", re.M)
 _NOTEBOOK_MARKER = re.compile(
     r"^(?P<indent>[ \t]*)<!-- notebook: (?P<name>[\w.-]+\.ipynb)#(?P<tag>[\w-]+) -->[ \t]*$", re.M
@@ -209,6 +212,7 @@ def on_page_markdown(markdown: str, page: MkPage, config: MkDocsConfig, files: F
             raise PluginError(f"{page.file.src_uri}: {exc}") from None
         return _indent(pages.code_block(text, "console"), match["indent"])
 
+    markdown = _FIDELITY_MARKER.sub(lambda _match: fidelity.markdown(), markdown)
     markdown = _LIVE_MARKER.sub(fill, markdown)
     return _NOTEBOOK_MARKER.sub(quote, markdown)
 

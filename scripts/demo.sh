@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job: the porting guide's two-Gear sample app converted to dotCloud,
-# verified, pushed to the local sandbox and answered over HTTP. Sets itself up
-# first; run it again to push again. Stop the app with the command it prints.
+# verified, pushed to the local sandbox and answered over HTTP, each gear on the
+# Node.js its config: node_version names (v0.8.x: the official v0.8.28 build,
+# fetched once from the npm registry). Sets itself up first; run it again to
+# push again. Stop the app with the command it prints.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -37,8 +39,20 @@ echo "==> 4. ask each gear over HTTP"
 done
 
 echo
+echo "==> 5. the Node.js each gear runs (config: node_version v0.8.x)"
+for gear in gear1 gear2; do
+  version="$("$dotkit" run "$gear" -- node -v)"
+  echo "--- $gear: node $version"
+  if [ "$version" != "v0.8.28" ]; then
+    echo "demo: $gear runs node $version, not v0.8.28" >&2
+    exit 1
+  fi
+done
+
+echo
 echo "Both gears are running in the sandbox. Look around:"
 echo "  cd build/$app && $dotkit info        # services and URLs"
 echo "  cd build/$app && $dotkit logs gear1  # supervisord and node logs (Ctrl-C to stop)"
+echo "  cd build/$app && $dotkit run gear1 -- supervisorctl status"
 echo "Stop and remove everything:"
 echo "  cd build/$app && $dotkit -y destroy"

@@ -19,6 +19,8 @@ from kit.sandbox import admit
 from kit.sandbox.backend import ContainerSpec
 from kit.sandbox.client import PlatformError
 from kit.sandbox.layout import Layout
+from kit.sandbox.nodejs.fetch import NodeBuild
+from kit.sandbox.nodejs.versions import Release, choose
 from kit.sandbox.probe import NotReady, Ready
 from kit.sandbox.runtime import Route, Runtime, save_runtime
 from kit.sandbox.seams import Seams
@@ -57,6 +59,7 @@ class FakePlatform:
         self.failures: list[Failure] = []
         self.failed_requests = 0
         self.next_pid = 1000
+        self.oom_kills: dict[str, int] = {}  # container id -> kills its group counted
 
     def fail_once(self, op: str, when: Callable[[dict[str, Any]], bool] = lambda a: True) -> None:
         """The next ``op`` whose arguments satisfy ``when`` fails, as the real one fails."""
@@ -131,6 +134,20 @@ class FakePlatform:
         }
         return {"containers": containers, "routes": routes}
 
+    def _limits(self, app: str | None = None) -> dict[str, Any]:
+        return {
+            cid: {
+                "memory": 512 << 20,
+                "memory_text": "512M",
+                "pids": 512,
+                "enforced": True,
+                "oom_kills": self.oom_kills.get(cid, 0),
+                "forks_refused": 0,
+                "message": "killed: out of memory (limit 512M)" if cid in self.oom_kills else None,
+            }
+            for cid in self.containers
+        }
+
     def serving(self, route: str) -> list[str]:
         """The containers behind ``route`` that are running (a stopped one cannot answer)."""
         backends = self.routes.get(route, {}).get("backends", [])
@@ -155,6 +172,7 @@ class FakeReady:
         timeout: float,
         log_dir: Path,
         netns: bool,
+        http_host: str = "localhost",
     ) -> Ready:
         instance = sockets.name.split("-")[0]
         self.asked.append(instance)
@@ -183,12 +201,13 @@ class ScriptedRunner:
         timeout: float = 60,
         env: Mapping[str, str] | None = None,
         check: bool = True,
+        input: bytes | None = None,
     ) -> proc.Completed:
         hook = self._hook(argv)
         if hook is not None:
             self.hooks.append(hook)
         if hook is None or hook not in self.script:
-            return proc.run(argv, timeout=timeout, env=env, check=check)
+            return proc.run(argv, timeout=timeout, env=env, check=check, input=input)
         code, out = self.script[hook]
         done = proc.Completed(tuple(argv), code, out, "")
         if check and code:
@@ -216,6 +235,28 @@ class ScriptedRunner:
         return 0
 
 
+class FakeNode:
+    """The npm registry's Node.js builds, as if every branch had one: a folder with a
+    ``bin/node`` per version, and the branches asked for."""
+
+    RELEASES = ("0.8.6", "0.8.28")
+
+    def __init__(self, cache: Path) -> None:
+        self.cache = cache
+        self.asked: list[str] = []
+
+    def __call__(self, requested: str, say: Callable[[str], None]) -> NodeBuild:
+        published = {
+            v: Release(v, f"https://registry.example/{v}.tgz", "sha512-x") for v in self.RELEASES
+        }
+        choice = choose(requested, published)
+        self.asked.append(requested)
+        folder = self.cache / choice.version
+        (folder / "bin").mkdir(parents=True, exist_ok=True)
+        (folder / "bin" / "node").write_text("#!/bin/sh\n")
+        return NodeBuild(choice, folder)
+
+
 def fake_seams(layout: Layout, runner: ScriptedRunner | None = None) -> Seams:
     ports = iter(range(39000, 39100))
     passwords = iter(f"secret{n}" for n in range(100))
@@ -226,4 +267,5 @@ def fake_seams(layout: Layout, runner: ScriptedRunner | None = None) -> Seams:
         wait_ready=FakeReady(),
         free_port=lambda: next(ports),
         password=lambda: next(passwords),
+        node=FakeNode(layout.home / "cache" / "node"),
     )

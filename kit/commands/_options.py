@@ -57,3 +57,25 @@ def deploy_timeouts(func: F) -> F:
         show_default=True,
         help="Seconds each new instance has to become responsive.",
     )(func)
+
+
+NODE_VERSION_ENV = "DOTKIT_NODE_VERSION"
+
+
+def default_node_version() -> str:
+    """``platform`` unless ``$DOTKIT_NODE_VERSION`` says ``host``."""
+    import os
+
+    return "host" if os.environ.get(NODE_VERSION_ENV, "").strip() == "host" else "platform"
+
+
+def node_version_option(func: F) -> F:
+    """``--node-version platform|host``: the Node.js services run."""
+    return click.option(
+        "--node-version",
+        type=click.Choice(["platform", "host"]),
+        default=None,
+        help="platform (default): the official build of the Node.js config: node_version "
+        "names, fetched from the npm registry; host: this machine's own node (no registry "
+        f"access needed). ${NODE_VERSION_ENV} sets the default.",
+    )(func)

@@ -10,6 +10,10 @@ from kit.commands._options import protocol_options
 from kit.commands._sandbox import chosen_app, confirm, layout
 from kit.errors import UsageError
 
+# The 0.9.8 CLI created "live" applications unless told otherwise; a sandbox
+# application is named for what it is.
+FLAVOR = "sandbox"
+
 
 @click.command("create")
 @click.argument("app")
@@ -20,14 +24,14 @@ def create_command(ctx: click.Context, app: str, protocol: str) -> int:
     from kit.sandbox.folders import connect_folder
     from kit.sandbox.state import create_app
 
-    click.echo(f'Creating a sandbox application named "{app}"')
+    click.echo(f'==> Creating a {FLAVOR} application named "{app}"')
     create_app(layout(), app)
-    click.echo(f'Application "{app}" created.')
+    click.echo(f'==> Application "{app}" created.')
     question = f'Connect the current directory to "{app}"?'
     if confirm(ctx, question, default=True, safe_without_terminal=True):
-        click.echo(f'Connecting with the application "{app}"')
+        click.echo(f'==> Connecting with the application "{app}"')
         connect_folder(Path.cwd(), app, protocol)
-        click.echo(f"Connected with default push options: --{protocol}")
+        click.echo(f"==> Connected with default push options: --{protocol}")
     return 0
 
 

@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from kit.sandbox import fidelity
+
 
 def checks() -> list[tuple[str, bool, str]]:
     from kit.sandbox.engine import backend_name
@@ -68,35 +70,70 @@ def isolation_checks() -> list[tuple[str, bool, str]]:
     return out
 
 
-NOT_FAITHFUL_ALWAYS = [
-    "node is the machine's own version; config: node_version is recorded but not installed",
-    "the OS is this machine's, not Ubuntu 10.04; systempackages are not installed",
-    "the default memory limit is 512M per container (the platform showed ram=64M, sized "
-    "for Node.js 0.8; today's Node.js and supervisord need more to start)",
-    "service URLs are http://127.0.0.1:PORT/ instead of http://APP-USER.dotcloud.com/",
-]
-NOT_FAITHFUL_PROCESS = [
-    "no isolation: processes run as this machine's user, see the host's files, and have "
-    "no memory, process or CPU limits",
-    "no network namespaces: instances share the machine's ports, so two HTTP services "
-    "cannot both listen on 8080, and localhost reaches every service",
-    "no mount namespaces: /home/dotcloud does not exist; each container's home is a folder "
-    "under $DOTKIT_HOME, so absolute /home/dotcloud paths fail",
-]
+def node_checks() -> list[tuple[str, bool, str]]:
+    """Which Node.js each config: node_version runs here, and what is cached."""
+    from kit.sandbox.nodejs.fetch import cache_root, cached_versions, known_releases
+    from kit.sandbox.nodejs.versions import PACKAGE, platform_branches
+
+    known = known_releases()
+    if known:
+        branches = platform_branches(known)
+        runs = ", ".join(
+            f"{b} -> v{v}" if v[0].isdigit() else f"{b} -> {v}" for b, v in branches.items()
+        )
+        older = [b for b, v in branches.items() if v[0].isdigit() and not v.startswith(b[1:-1])]
+        detail = runs + (
+            f" ({' and '.join(older)}: the nearest build the registry publishes; the "
+            "platform ran v0.4.12 and v0.6.20)"
+            if older
+            else ""
+        )
+    else:
+        detail = (
+            f"not asked yet: the first push fetches the builds from the npm registry "
+            f"({PACKAGE}); v0.8.x runs v0.8.28, v0.4.x and v0.6.x the nearest published build"
+        )
+    cached = cached_versions()
+    where = f"{', '.join('v' + v for v in cached)} in {cache_root()}" if cached else "none yet"
+    return [("node builds", True, detail), ("node cache", True, where)]
+
+
+def data_checks() -> list[tuple[str, bool, str]]:
+    from kit.sandbox import dataservices
+
+    out = []
+    for kind in ("redis", "mysql", "postgresql"):
+        problem = dataservices.problem(kind)
+        out.append((kind, problem is None, problem or "runs as a data service"))
+    return out
 
 
 @click.command("doctor")
 def doctor_command() -> int:
     """Check what the sandbox needs, which backend it will use, and what is not faithful."""
+    from kit.commands._options import default_node_version
     from kit.paths import dotkit_home
 
     click.echo(f"state folder ($DOTKIT_HOME): {dotkit_home()}")
     ok = True
-    for name, good, detail in checks():
+    found = checks()
+    for name, good, detail in found + node_checks() + data_checks():
         click.echo(f"  {'ok ' if good else 'NO '} {name:<12} {detail}")
-        ok = ok and (good or name in ("bubblewrap", "limits", "seccomp", "in-python"))
-    backend = {n: d for n, _, d in checks()}["backend"]
-    click.echo("\nNot faithful to the platform:")
-    for line in NOT_FAITHFUL_ALWAYS + (NOT_FAITHFUL_PROCESS if backend == "process" else []):
+        ok = ok and (good or name in OPTIONAL)
+    backend = {n: d for n, _, d in found}["backend"]
+    click.echo("\nNot faithful to the platform (the table: docs, The local sandbox):")
+    rows = fidelity.applicable(backend=backend, node=default_node_version())
+    for line in fidelity.lines(rows):
         click.echo(f"  - {line}")
     return 0 if ok else 1
+
+
+# The "not faithful" lines by when they hold, under the names earlier versions gave
+# them (the table itself is kit.sandbox.fidelity).
+NOT_FAITHFUL_ALWAYS = fidelity.lines(r for r in fidelity.DIFFERENCES if r.when == fidelity.ALWAYS)
+NOT_FAITHFUL_PROCESS = fidelity.lines(r for r in fidelity.DIFFERENCES if r.when == fidelity.PROCESS)
+
+# What the sandbox works without, by doing less (and saying so).
+OPTIONAL = frozenset(
+    {"bubblewrap", "limits", "seccomp", "in-python", "redis", "mysql", "postgresql"}
+)

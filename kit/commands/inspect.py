@@ -102,6 +102,7 @@ def _status(name: str) -> dict[str, Any]:
 @click.pass_context
 def info_command(ctx: click.Context, service: str | None) -> int:
     """Describe the application, or one SERVICE and its instances."""
+    from kit.commands import _framing
     from kit.sandbox.engine import backend_name
     from kit.sandbox.state import load_app
 
@@ -109,30 +110,69 @@ def info_command(ctx: click.Context, service: str | None) -> int:
     record = load_app(layout(), name)
     urls = record.urls()
     if service is None:
-        click.echo(f"=== {name}\nflavor:     sandbox ({backend_name()} backend)")
-        click.echo(f"revision:   {record.revision or '(nothing pushed yet)'}")
-        click.echo(f"deployment: {record.current or '-'}\n")
-        click.echo(f"{'name':<17}{'type':<10}{'containers':<12}url")
-        for item in record.services:
-            count = len(record.containers.get(item.name, ()))
-            click.echo(f"{item.name:<17}{item.type:<10}{count:<12}{urls.get(item.name, '-')}")
+        rows = [
+            _framing.ServiceRow(
+                item.name,
+                item.type,
+                len(record.containers.get(item.name, ())),
+                _memory(record.memory.get(item.name, 0)),
+                urls.get(item.name, "-"),
+            )
+            for item in record.services
+        ]
+        flavor = f"sandbox ({backend_name()} backend)"
+        for line in _framing.info_app(name, flavor, record.revision, record.current, rows):
+            click.echo(line)
         return 0
     svc = record.service(service)
     if svc is None:
         raise UsageError(f'"{name}" has no service "{service}"')
-    status = _status(name)["containers"]
-    click.echo(f"=== {name}.{service}\ntype:      {svc.type}\napproot:   {svc.approot}")
-    click.echo(f"instances: {len(record.containers.get(service, ()))}")
-    click.echo(f"url:       {urls.get(service, '-')}")
-    for key, value in sorted(svc.ports.items()):
-        number = record.tcp_ports.get(f"{service}.{key}")
-        click.echo(f"port:      {key} ({value}) -> PORT_{key.upper()}={number}")
-    for cid in record.containers.get(service, ()):
-        state = status.get(cid, {})
-        click.echo(f"\n--- instance {cid}\nrevision:  {record.revision}")
-        click.echo(f"running:   {'yes' if state.get('alive') else 'no'}")
-        click.echo(f"home:      {layout().app(name).container(cid)}")
+    instances = _instance_info(name, service, record)
+    lines = _framing.info_service(
+        service, svc.type, _memory(record.memory.get(service, 0)), sorted(svc.config.items()),
+        [urls[service]] if service in urls else [], instances,
+    )  # fmt: skip
+    for line in lines:
+        click.echo(line)
     return 0
+
+
+def _memory(chosen: int) -> str:
+    """The reserved memory, as the CLI showed it (N/A where limits are not enforced)."""
+    from kit.sandbox.engine import backend_name
+    from kit.sandbox.isolation.limits import for_container, format_size
+
+    return format_size(for_container(chosen).memory) if backend_name() == "bwrap" else "N/A"
+
+
+def _instance_info(name: str, service: str, record: Any) -> list[Any]:
+    from pathlib import PurePath
+
+    from kit.commands._framing import InstanceInfo
+    from kit.sandbox.isolation.rootfs import hostname
+    from kit.sandbox.runtime import load_runtime
+
+    status = _status(name)["containers"]
+    app = layout().app(name)
+    specs = load_runtime(app).containers
+    out = []
+    for index, cid in enumerate(record.containers.get(service, ())):
+        spec = specs.get(cid)
+        node = f"v{PurePath(spec.node).name}" if spec and spec.node else "this machine's node"
+        deployed = record.service(service)
+        runtime = f"{deployed.type}/{node}" if deployed and deployed.type == "nodejs" else "-"
+        ports = [
+            (port, f"tcp://127.0.0.1:{number}")
+            for port in sorted(
+                {k.split(".")[1] for k in record.public_ports if k.startswith(f"{service}.")}
+            )
+            if (number := record.public_port(service, port, index)) is not None
+        ]
+        out.append(InstanceInfo(
+            index, hostname(service, index), cid, runtime, record.revision or "-", ports,
+            bool(status.get(cid, {}).get("alive")), str(app.container(cid)),
+        ))  # fmt: skip
+    return out
 
 
 def _instances(ctx: click.Context, spec: str) -> tuple[str, list[tuple[int, str]]]:
@@ -158,22 +198,51 @@ def _instances(ctx: click.Context, spec: str) -> tuple[str, list[tuple[int, str]
 @click.pass_context
 def status_command(ctx: click.Context, service: str) -> int:
     """Whether each instance of SERVICE is up, with its programs' states."""
+    from kit.commands._framing import status
     from kit.sandbox.probe import programs
 
     name, pairs = _instances(ctx, service)
-    status = _status(name)["containers"]
+    found = _status(name)["containers"]
     lay = layout()
+    rows = []
     for index, cid in pairs:
-        alive = status.get(cid, {}).get("alive", False)
+        alive = found.get(cid, {}).get("alive", False)
         states = programs(lay.container_sockets(name, cid) / "supervisor.sock") if alive else None
         up = bool(states) and all(p["statename"] in ("RUNNING", "STARTING") for p in states or [])
-        click.echo(f"{service.split('.')[0]}.{index}: {'up' if up else 'down'}")
-        for prog in states or []:
-            click.echo(f"    {prog['name']:<12} {prog['statename']:<9} {prog['description']}")
+        shown = [(p["name"], p["statename"], p["description"]) for p in states or []]
+        rows.append((index, up, shown))
+    for line in status(service.split(".")[0], rows):
+        click.echo(line)
     return 0
 
 
 LOG_DIR = (".dotkit", "log")  # in a container's home; the container writes in it
+CONTAINER_LOG = (".dotkit", "container.log")  # the platform's notes: what the kernel killed
+
+
+def _log_files(home: Path) -> list[tuple[str, ...]]:
+    """The container's supervisor logs, then the platform's notes about it (as parts
+    under ``home``, each reached without following a link)."""
+    from kit.safeio import regular_files
+
+    logs = [(*LOG_DIR, log) for log in regular_files(home, *LOG_DIR, suffix=".log")]
+    notes = CONTAINER_LOG[-1] in regular_files(home, *CONTAINER_LOG[:-1])
+    return logs + ([CONTAINER_LOG] if notes else [])
+
+
+def _shown(parts: tuple[str, ...], text: str) -> list[str]:
+    """The lines ``logs`` shows: all, or of the platform's notes, the kills
+    (``killed: out of memory (limit 512M)``)."""
+    lines = text.splitlines()
+    if parts == CONTAINER_LOG:
+        return [line for line in lines if " dotkit: " in line]
+    return lines
+
+
+def _header(parts: tuple[str, ...]) -> str:
+    if parts == CONTAINER_LOG:
+        return "== the container's limits (dotkit) =="
+    return f"== /var/log/supervisor/{parts[-1]} =="
 
 
 @click.command("logs")
@@ -186,30 +255,36 @@ def logs_command(ctx: click.Context, service: str, lines: int, no_follow: bool) 
 
     The container writes its logs: a link or a FIFO it leaves there is not read.
     """
-    from kit.safeio import read_beneath, regular_files, tail_beneath
+    from kit.safeio import read_beneath
 
     name, pairs = _instances(ctx, service if "." in service else f"{service}.0")
     index, cid = pairs[0]
     who = f"{service.split('.')[0]}.{index}"
     home = layout().app(name).container(cid)
-    offsets: dict[str, int] = {}
-    for log in regular_files(home, *LOG_DIR, suffix=".log"):
-        text, offsets[log] = tail_beneath(home, *LOG_DIR, log, lines=lines)
-        click.echo(f"[{who}] == /var/log/supervisor/{log} ==")
-        for line in text:
+    offsets: dict[tuple[str, ...], int] = {}
+    for parts in _log_files(home):
+        try:
+            data = read_beneath(home, *parts)
+        except OSError:
+            continue
+        text, offsets[parts] = _shown(parts, data.decode("utf-8", errors="replace")), len(data)
+        if parts == CONTAINER_LOG and not text:
+            continue
+        click.echo(f"[{who}] {_header(parts)}")
+        for line in text[-lines:] if lines > 0 else []:
             click.echo(f"[{who}] {line}")
     if no_follow:
         return 0
     try:
         while True:
             time.sleep(0.2)
-            for log in regular_files(home, *LOG_DIR, suffix=".log"):
+            for parts in _log_files(home):
                 try:
-                    chunk = read_beneath(home, *LOG_DIR, log, offset=offsets.get(log, 0))
+                    chunk = read_beneath(home, *parts, offset=offsets.get(parts, 0))
                 except OSError:
                     continue
-                offsets[log] = offsets.get(log, 0) + len(chunk)
-                for line in chunk.decode("utf-8", errors="replace").splitlines():
+                offsets[parts] = offsets.get(parts, 0) + len(chunk)
+                for line in _shown(parts, chunk.decode("utf-8", errors="replace")):
                     click.echo(f"[{who}] {line}")
     except KeyboardInterrupt:
         return 0
@@ -219,6 +294,7 @@ def logs_command(ctx: click.Context, service: str, lines: int, no_follow: bool) 
 @click.pass_context
 def dlist_command(ctx: click.Context) -> int:
     """List the application's deployments, newest last."""
+    from kit.commands._framing import DeploymentRow, dlist
     from kit.sandbox.push.recover import recover
     from kit.sandbox.state import list_deployments
 
@@ -228,9 +304,10 @@ def dlist_command(ctx: click.Context) -> int:
     records = list_deployments(app)
     if not records:
         click.echo("No deployments yet: dotkit push")
-    for r in records:
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.started))
-        click.echo(f"{when}  {r.revision or '-':<22} {r.id:<6} {r.status}")
+        return 0
+    rows = [DeploymentRow(r.started, r.revision, r.id, r.status) for r in records]
+    for line in dlist(name, rows):
+        click.echo(line)
     return 0
 
 
@@ -263,7 +340,7 @@ def dlogs_command(ctx: click.Context, deployment: str, lines: int, no_follow: bo
             offset += len(data)
     final = load_deployment(app, record.id)
     click.echo(f"-- deployment {final.id}: {final.status}")
-    return 0 if final.status == "deployed" else 1
+    return 0 if final.status == "deployed" else 2  # the 0.9.8 CLI's status for deploy_fail
 
 
 def _read_from(path: Path, offset: int) -> bytes:

@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kit.commands._options import deploy_timeouts, format_option
+from kit.commands._options import (
+    default_node_version,
+    deploy_timeouts,
+    format_option,
+    node_version_option,
+)
 from kit.commands._sandbox import chosen_app, connected_root, layout
 
 if TYPE_CHECKING:
@@ -31,6 +36,7 @@ if TYPE_CHECKING:
     help="Push the folder as it is (revision rsync-<ms>).",
 )
 @deploy_timeouts
+@node_version_option
 @format_option("text", "json")
 @click.pass_context
 def push_command(
@@ -39,15 +45,22 @@ def push_command(
     protocol: str | None,
     timeout: float,
     build_timeout: float,
+    node_version: str | None,
     fmt: str,
 ) -> int:
     """Push the app to the sandbox: upload, build, start new containers, switch traffic.
 
-    The upload honours .gitignore and .dotcloudignore. Each code service is
-    built in a build container from the previous build's snapshot (unless
-    --clean), then as many new containers as the service has instances are
-    started; once every one answers, the router switches to them and the old
-    ones are stopped. If anything fails, the previous revision keeps serving.
+    The upload is what the real CLI's rsync sent: the folder less .git, .hg,
+    *.pyc and the patterns of .dotcloudignore (.gitignore is not read). Each
+    code service is built in a build container from the previous build's
+    snapshot (unless --clean), with the Node.js its config: node_version names,
+    then as many new containers as the service has instances are started; once
+    every one answers, the router switches to them and the old ones are
+    stopped. If anything fails, the previous revision keeps serving, and the
+    command exits with status 2, as the real CLI did.
+
+    The push runs on its own: Ctrl-C, a closed terminal or a broken pipe stop
+    the log on this side, not the deployment (dotkit dlogs follows it again).
 
     With --format json, the deployment log goes to standard error and standard
     output gets the deployment's record (also when the push fails): see
@@ -70,7 +83,7 @@ def push_command(
     heading = f'==> Pushing code with {protocol} from "{root}" to application {name}'
     return deploy(
         name, heading, fmt, source=root, clean=clean, git=protocol == "git",
-        ready_timeout=timeout, build_timeout=build_timeout, summary=True,
+        ready_timeout=timeout, build_timeout=build_timeout, summary=True, node=node_version,
     )  # fmt: skip
 
 
@@ -86,22 +99,34 @@ def deploy(
     ready_timeout: float | None = None,
     build_timeout: float | None = None,
     summary: bool = False,
+    node: str | None = None,
 ) -> int:
     """Push ``source`` (or deploy a stored ``revision``) and report it as text (the log,
     then with ``summary`` the URLs) or as JSON (the log on standard error, the record on
-    standard output)."""
+    standard output). The push runs in a process of its own (:mod:`~kit.sandbox.push.
+    background`); this one follows its log."""
     from kit.sandbox.build import BUILD_TIMEOUT
-    from kit.sandbox.push import READY_TIMEOUT, PushFailed, push
+    from kit.sandbox.push import READY_TIMEOUT, PushFailed, background
 
     as_json = fmt == "json"
-    click.echo(heading, err=as_json)
+    lay = layout()
+    job = background.Job(
+        home=str(lay.home), app=name, source=str(source) if source else None,
+        revision=revision, clean=clean, git=git,
+        ready_timeout=READY_TIMEOUT if ready_timeout is None else ready_timeout,
+        build_timeout=BUILD_TIMEOUT if build_timeout is None else build_timeout,
+        node=node or default_node_version(),
+    )  # fmt: skip
+    which = f"revision {revision} of application" if revision else "application"
+
+    def before() -> None:
+        if heading:
+            click.echo(heading, err=as_json)
+        click.echo(f"==> Submitting a deployment request for {which} {name}", err=as_json)
+
     try:
         with progress(err=as_json) as echo:
-            record = push(
-                layout(), name, source, revision=revision, clean=clean, git=git, echo=echo,
-                ready_timeout=READY_TIMEOUT if ready_timeout is None else ready_timeout,
-                build_timeout=BUILD_TIMEOUT if build_timeout is None else build_timeout,
-            )  # fmt: skip
+            record = background.launch(lay, job, echo, before)
     except PushFailed as exc:
         if as_json and exc.record is not None:
             click.echo(json.dumps(deployment_json(name, exc.record), indent=2))

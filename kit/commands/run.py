@@ -53,7 +53,8 @@ def _exec(ctx: click.Context, spec: str, command: str, *, interactive: bool) -> 
         env, cwd = host_env(), None
     else:
         env = {k: v for k, v in os.environ.items() if k in ("TERM", "LANG", "PATH")}
-        env.update(json.loads((home / "environment.json").read_text()))
+        found = json.loads((home / "environment.json").read_text())
+        env.update({str(k): str(v) for k, v in found.items()})  # PORT_SSH is a number there
         env["HOME"] = str(home)
         argv = ["/bin/sh", "-lc", command]
         cwd = str(home)

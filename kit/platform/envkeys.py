@@ -8,6 +8,8 @@ service of the app, ``DOTCLOUD_<SERVICE>_<PORT>_{HOST,PORT,URL}`` (and
 ``mysql``; ``sql`` for PostgreSQL).
 """
 
+from collections.abc import Mapping
+
 PROJECT = "DOTCLOUD_PROJECT"
 ENVIRONMENT = "DOTCLOUD_ENVIRONMENT"
 SERVICE_NAME = "DOTCLOUD_SERVICE_NAME"
@@ -27,6 +29,18 @@ DATA_PORT_NAMES = {
 # URL schemes of DOTCLOUD_<SVC>_<PORT>_URL, by port name.
 URL_SCHEMES = {"redis": "redis", "mysql": "mysql", "sql": "pgsql", "mongodb": "mongodb"}
 DATA_LOGIN = "root"  # the login of every data service the sandbox runs
+SSH_PORT_NAME = "ssh"  # every service's SSH endpoint: DOTCLOUD_<SVC>_SSH_{HOST,PORT,URL}
+CODE_SSH_USER = "dotcloud"  # a data service's SSH user is its type ("redis")
+# Keys environment.json holds as numbers, not strings (a real file: "PORT_SSH": 22).
+INTEGER_KEYS = frozenset({"PORT_SSH", "PORT_HTTP"})
+
+
+def json_values(env: Mapping[str, str]) -> dict[str, str | int]:
+    """``env`` as environment.json spells it: the few numeric keys as numbers."""
+    return {
+        key: int(value) if key in INTEGER_KEYS and value.isdigit() else value
+        for key, value in env.items()
+    }
 
 
 def data_port_name(service_type: str) -> str | None:

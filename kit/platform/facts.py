@@ -76,11 +76,28 @@ PLATFORM_NODE_RELEASES: Final = {"v0.4.x": "0.4.12", "v0.6.x": "0.6.20", "v0.8.x
 BUILD_TIMEOUT_S: Final = 15 * 60.0
 POSTINSTALL_TIMEOUT_S: Final = 10 * 60.0
 SERVICE_NAME_MAX: Final = 16
+# The platform reserved memory per service in steps of 32 MB, from 32 MB to 64 GB
+# (guides/scaling.rst; the 0.9.8 CLI rounds to the step).
+MEMORY_STEP_MB: Final = 32
+# No source gives the platform's own cap on instances; the sandbox, one machine,
+# refuses more than this many instances of one service.
+MAX_INSTANCES: Final = 20
+
+# -- ports inside a container -------------------------------------------------------------
+# A declared tcp/udp port binds at PORT_<NAME>, numbered from FIRST_CUSTOM_PORT (the
+# platform's builder counted custom ports up from 42800; clients connect to another,
+# public, port).
+SSH_PORT: Final = 22  # PORT_SSH, an integer in environment.json as on the platform
 
 # -- the CLI ----------------------------------------------------------------------------
 CLI_VERSION: Final = "0.9.8"
 ENVIRONMENT_NAME: Final = "default"  # DOTCLOUD_ENVIRONMENT
 
 # -- the upload -------------------------------------------------------------------------
-# The ignore files the sandbox's upload (and verify's view of an upload) honours.
+# The ignore files verify's view of an app honours (what is in the repository).
 UPLOAD_IGNORE_FILES: Final = (".gitignore", IGNORE_FILE)
+# What the 0.9.8 CLI's rsync upload left out: these names at any depth, then the
+# patterns of the root's .dotcloudignore. It never read .gitignore, and it sent
+# node_modules like any other folder (`push_with_rsync`).
+RSYNC_EXCLUDES: Final = ("*.pyc", ".git", ".hg")
+RSYNC_EXCLUDE_FROM: Final = IGNORE_FILE

@@ -146,6 +146,7 @@ def environments(
                 service=svc,
                 instance=index,
                 tcp_ports=tcp_ports,
+                public_ports=record.public_ports,
                 app_env=record.env,
                 passwords=record.passwords,
             )

@@ -59,6 +59,9 @@ class ContainerSpec(NamedTuple):
     pids: int = 0
     cpu_shares: int = 0
     ro_binds: tuple[str, ...] = ()
+    # The host folder of the Node.js build the container runs, shown read-only at
+    # /opt/node and first on PATH ("": the machine's own node).
+    node: str = ""
 
     def to_json(self) -> str:
         return json.dumps(self._asdict())
@@ -161,6 +164,7 @@ def _box(spec: ContainerSpec, command: Sequence[str], kind: str, env: Mapping[st
         env={**runtime, **env},
         extra_ro=sorted({*spec.ro_binds, *_tool_prefixes()}),
         command=list(command),
+        node=spec.node or None,
     )
 
 
@@ -215,9 +219,11 @@ def host_env() -> dict[str, str]:
 
 def hosts_file(spec: ContainerSpec) -> str:
     lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"]
-    lines += [f"{p.ip}\t{p.host}" for p in {p.host: p for p in spec.peers}.values()]
-    if spec.app:  # the service's own name is the container itself
-        lines.append(f"127.0.0.1\t{spec.service}.{spec.app}.sandbox")
+    named = {p.host: p for p in spec.peers}
+    lines += [f"{p.ip}\t{p.host}" for p in named.values()]
+    own = f"{spec.service}.{spec.app}.sandbox"
+    if spec.app and own not in named:  # the service's own name is the container itself
+        lines.append(f"127.0.0.1\t{own}")
     return "\n".join(lines) + "\n"
 
 
@@ -236,8 +242,13 @@ def container_argv(spec: ContainerSpec, info_fd: int | None = None) -> list[str]
 
 
 def process_env(spec: ContainerSpec, extra: Mapping[str, str] = {}) -> dict[str, str]:
-    """The environment the container's processes start with."""
+    """The environment the container's processes start with (Node.js's build first on
+    PATH when the container runs one)."""
     base = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TERM", "TZ")}
     base.setdefault("PATH", os.defpath)
+    if spec.node and spec.backend == "bwrap":
+        from kit.sandbox.isolation.rootfs import NODE_BIN
+
+        base["PATH"] = f"{NODE_BIN}:{base['PATH']}"
     home = inside(spec).home
     return {**base, **spec.env, "HOME": home, "USER": "dotcloud", **extra}

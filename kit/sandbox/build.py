@@ -5,6 +5,13 @@ Like the platform, each build starts from the snapshot the previous build left
 install`` when there is a package.json, and ``postbuild``, then snapshots the
 result. The build container shares the host's network (npm needs the
 registry) but not its PID namespace, and sees only its own home.
+
+With a Node.js build (:class:`Node`), the build container shows it read-only at
+``/opt/node``: hooks find it first on ``PATH``, and ``npm install`` (the
+machine's npm on the machine's node, which can reach today's registry) compiles
+native addons against its headers. What the installed tree means for that
+version (packages whose ``engines`` exclude it, addons that did not build) is
+reported in the log by package name.
 """
 
 import hashlib
@@ -20,7 +27,8 @@ from kit.platform.facts import BUILD_TIMEOUT_S
 from kit.platform.model import Service
 from kit.proc import CommandFailed, output_tail
 from kit.sandbox.backend import HOME, ContainerSpec, bwrap_argv, host_env, process_env
-from kit.sandbox.isolation.rootfs import scrub_reserved
+from kit.sandbox.isolation.rootfs import NODE_BIN, NODE_DIR, PATH, scrub_reserved
+from kit.sandbox.nodejs import npm
 from kit.sandbox.seams import HOST, Runner
 
 BUILD_TIMEOUT = BUILD_TIMEOUT_S
@@ -37,6 +45,19 @@ class BuildResult(NamedTuple):
 
 
 Log = Callable[[str], None]
+NPM_STEP = "npm install"
+
+
+class Node(NamedTuple):
+    """The Node.js build a service is built for: its version and its host folder."""
+
+    version: str  # "0.8.28"
+    folder: Path
+
+
+def node_label(node: Node | None) -> str:
+    """How the build cache names the Node.js a build was made for."""
+    return f"v{node.version}" if node else "this machine's node"
 
 
 def _digest(path: Path) -> str | None:
@@ -47,7 +68,11 @@ def _digest(path: Path) -> str | None:
 
 
 def cache_key(
-    service: Service, code: Path, node_version: str, hooks: dict[str, str]
+    service: Service,
+    code: Path,
+    node_version: str,
+    hooks: dict[str, str],
+    node: str | None = None,
 ) -> dict[str, str | None]:
     approot = code / service.approot
     manifests = [approot / n for n in ("package.json", "package-lock.json", "npm-shrinkwrap.json")]
@@ -57,6 +82,7 @@ def cache_key(
         if digests
         else None,
         "node_version": node_version,
+        "node": node,
         "prebuild": hooks.get("prebuild"),
         "postbuild": hooks.get("postbuild"),
     }
@@ -79,6 +105,11 @@ def cache_decision(
             f"node_version changed ({previous.get('node_version')} -> {key['node_version']}): "
             "starting from an empty build container"
         )
+    if previous.get("node") != key.get("node"):
+        return False, (
+            f"Node.js changed ({previous.get('node') or 'unknown'} -> {key.get('node')}): "
+            "native addons must be built again, starting from an empty build container"
+        )
     changes = []
     if previous.get("package_json") != key["package_json"]:
         changes.append(
@@ -98,11 +129,14 @@ def cache_decision(
 
 
 def _replace_code(work: Path, revision: Path, approot: str) -> None:
-    """Lay new code over a restored snapshot, keeping what npm installed."""
+    """Lay new code over a restored snapshot, keeping what npm installed (unless the
+    upload brought a node_modules of its own, which then wins, as the upload's files do)."""
     code = work / "code"
     modules = code / approot / "node_modules"
     kept = work / ".node_modules.kept"
-    if modules.is_dir():
+    if kept.exists():
+        shutil.rmtree(kept)
+    if modules.is_dir() and not (revision / approot / "node_modules").is_dir():
         modules.rename(kept)
     if code.exists():
         shutil.rmtree(code)
@@ -134,6 +168,7 @@ def build_service(
     log: Log,
     timeout: float = BUILD_TIMEOUT,
     runner: Runner = HOST,
+    node: Node | None = None,
 ) -> BuildResult:
     started = time.monotonic()
     deadline = started + timeout
@@ -141,7 +176,7 @@ def build_service(
     key_file = build_dir / "key.json"
     if work.exists():
         shutil.rmtree(work)
-    key = cache_key(service, revision, node_version, hooks)
+    key = cache_key(service, revision, node_version, hooks, node_label(node))
     previous = json.loads(key_file.read_text()) if key_file.is_file() else None
     restore, why = cache_decision(previous, key, clean=clean, has_snapshot=snapshot.is_dir())
     log(f"Build cache: {why}")
@@ -150,8 +185,10 @@ def build_service(
     steps: list[tuple[str, str]] = []
     if hooks.get("prebuild"):
         steps.append(("prebuild", hooks["prebuild"]))
+    if (revision / service.approot / "node_modules").is_dir():
+        log("node_modules came with the upload: it replaces the snapshot's")
     if has_manifest and not (restore and same_manifest):
-        steps.append(("npm install", "npm install --no-audit --no-fund"))
+        steps.append((NPM_STEP, " ".join(npm.INSTALL_COMMAND)))
     elif has_manifest:
         log("npm install skipped: package.json unchanged, node_modules come from the snapshot")
     if hooks.get("postbuild"):
@@ -170,8 +207,9 @@ def build_service(
             work.mkdir(parents=True)
         _replace_code(work, revision, service.approot)
         _set_current(work, service.approot)
+        step = Step(work, backend, hidden, log, deadline, timeout, runner, node)
         for name, command in steps:
-            _run_step(name, command, work, backend, hidden, log, deadline, timeout, runner)
+            _run_step(step, name, command)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -186,46 +224,80 @@ def build_service(
     return BuildResult(snapshot, time.monotonic() - started, restore)
 
 
-def _run_step(
-    name: str,
-    command: str,
-    work: Path,
-    backend: str,
-    hidden: list[str],
-    log: Log,
-    deadline: float,
-    limit: float,
-    runner: Runner,
-) -> None:
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise BuildFailed(f"the build ran past its time limit ({limit:g} s) before {name}")
-    log(f"Running {name}: {command}")
+class Step(NamedTuple):
+    """What every step of one build shares."""
+
+    work: Path
+    backend: str
+    hidden: list[str]
+    log: Log
+    deadline: float
+    limit: float
+    runner: Runner
+    node: Node | None
+
+
+def _step_command(step: Step, name: str, command: str) -> tuple[list[str], dict[str, str]]:
+    """The host argv and environment that run one step in the build container."""
+    boxed = step.backend == "bwrap"
+    node_dir = str(step.node.folder) if step.node and boxed else ""
     spec = ContainerSpec(
-        cid="build", app="", service="", instance=0, home=str(work), sockets=str(work / ".dotkit"),
-        services=str(work / ".dotkit"), env={}, http=False, tcp_ports={}, peers=[],
-        hidden=hidden, backend=backend,
+        cid="build", app="", service="", instance=0, home=str(step.work),
+        sockets=str(step.work / ".dotkit"), services=str(step.work / ".dotkit"), env={},
+        http=False, tcp_ports={}, peers=[], hidden=step.hidden, backend=step.backend,
+        node=node_dir,
     )  # fmt: skip
-    (work / ".dotkit" / "log").mkdir(parents=True, exist_ok=True)
-    inner = ["/bin/sh", "-lc", f"cd {HOME}/current && {command}"]
-    npm = {"npm_config_update_notifier": "false", "npm_config_loglevel": "warn"}
-    if backend == "bwrap":
-        argv = bwrap_argv(spec, inner, netns=False, env=npm)
-        env = host_env()  # the build's environment is set inside the container
-    else:
-        argv = ["/bin/sh", "-lc", f"cd {work}/current && {command}"]
-        env = process_env(spec, {"HOME": str(work), **npm})
+    env = {"npm_config_update_notifier": "false", "npm_config_loglevel": "warn"}
+    # Hooks run in a login shell, which finds the service's node first; npm runs as
+    # the machine's npm on the machine's node (the old builds' npm cannot reach
+    # today's registry), building addons against the service's node's headers.
+    shell = "-lc"
+    if name == NPM_STEP and step.node is not None:
+        env.update(npm.install_env(step.node.version, NODE_DIR if boxed else str(step.node.folder)))
+        if boxed:
+            shell, env["PATH"] = "-c", f"{PATH}:{NODE_BIN}"
+    if boxed:
+        inner = ["/bin/sh", shell, f"cd {HOME}/current && {command}"]
+        return bwrap_argv(spec, inner, netns=False, env=env), host_env()
+    argv = ["/bin/sh", "-lc", f"cd {step.work}/current && {command}"]
+    return argv, process_env(spec, {"HOME": str(step.work), **env})
+
+
+def _run_step(step: Step, name: str, command: str) -> None:
+    left = step.deadline - time.monotonic()
+    if left <= 0:
+        raise BuildFailed(f"the build ran past its time limit ({step.limit:g} s) before {name}")
+    step.log(f"Running {name}: {command}")
+    (step.work / ".dotkit" / "log").mkdir(parents=True, exist_ok=True)
+    argv, env = _step_command(step, name, command)
+    output: list[str] = []
+
+    def on_line(line: str) -> None:
+        output.append(line)
+        if not npm.is_noise(line):
+            step.log(f"  {line}")
+
     try:
-        runner.stream(argv, on_line=lambda line: log(f"  {line}"), env=env, timeout=left)
-        scrub_reserved(work)  # what the platform writes later must not be a hook's link
+        step.runner.stream(argv, on_line=on_line, env=env, timeout=left)
+        scrub_reserved(step.work)  # what the platform writes later must not be a hook's link
     except CommandFailed as exc:
         if exc.returncode is None:
             raise BuildFailed(
-                f"{name} (`{command}`) ran past the build's time limit of {limit:g} s "
+                f"{name} (`{command}`) ran past the build's time limit of {step.limit:g} s "
                 "and was stopped"
             ) from None
+        if name == NPM_STEP and step.node is not None:
+            _report(step, npm.findings([], step.node.version, npm.failed_builds(output)))
         tail = output_tail(exc.stdout, exc.stderr)
         raise BuildFailed(
             f"{name} (`{command}`) failed with exit code {exc.returncode}"
             + (f":\n{tail}" if tail else "")
         ) from None
+    if name == NPM_STEP and step.node is not None:
+        _report(step, npm.findings(npm.scan(step.work / "current"), step.node.version))
+
+
+def _report(step: Step, found: list[npm.NpmFinding]) -> None:
+    """npm's findings in the build log, warnings first, each naming its package."""
+    for finding in sorted(found, key=lambda f: f.severity != "warning"):
+        step.log(f"npm {finding.severity}: {finding.message}")

@@ -10,6 +10,7 @@ Other types fail the push with a message saying why.
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 from typing import NamedTuple
@@ -17,10 +18,10 @@ from typing import NamedTuple
 from kit.platform.envkeys import DATA_LOGIN
 from kit.sandbox import datastores
 
-# The types a push runs. mysql and postgresql join once the push runs their
-# initialisation (datastores.init_steps) before the first start.
-RUNS = frozenset({"redis"})
-CAN_RUN = frozenset({"redis", "mysql", "postgresql"})
+# The types a push runs (mysql and postgresql are initialised on their first start,
+# kit.sandbox.push.stores).
+RUNS = frozenset({"redis", "mysql", "postgresql"})
+CAN_RUN = RUNS
 
 
 class DataService(NamedTuple):
@@ -29,7 +30,7 @@ class DataService(NamedTuple):
     port_name: str
 
 
-def problem(service_type: str, runs: frozenset[str] = RUNS) -> str | None:
+def problem(service_type: str, runs: frozenset[str] = RUNS, backend: str = "bwrap") -> str | None:
     """Why this sandbox cannot run a data service of ``service_type``, or None."""
     if service_type == "mongodb":
         return (
@@ -47,6 +48,12 @@ def problem(service_type: str, runs: frozenset[str] = RUNS) -> str | None:
             )
     elif found := datastores.problem(service_type):
         return found
+    elif backend != "bwrap" and os.geteuid() == 0:
+        return (
+            f"{service_type} runs as the container's unprivileged user, and the plain-process "
+            "backend has no containers: as root here, the server would run as root, which "
+            "it refuses. Install bubblewrap (the Debian package bubblewrap)"
+        )
     if service_type not in runs:
         return f"the sandbox does not run {service_type} services in a push yet"
     return None

@@ -131,10 +131,15 @@ def init_steps(store: Store) -> list[Step]:
             ),
         ]  # fmt: skip
     else:
+        # initdb reads the password from a file it opens by name. /dev/stdin would be
+        # the host's pipe, which the container's user may read but not open again; so
+        # a shell copies standard input to a private file, runs initdb, removes it.
+        pwfile = f"{store.run_dir}/initdb.pw"
         steps.append(
             Step(
                 (
-                    found["initdb"], "-D", staging, "-U", store.login, "--pwfile=/dev/stdin",
+                    "/bin/sh", "-c", _WITH_PWFILE, pwfile,
+                    found["initdb"], "-D", staging, "-U", store.login, f"--pwfile={pwfile}",
                     "--auth=scram-sha-256", "--encoding=UTF8", "--no-locale",
                 ),
                 store.password.encode() + b"\n",
@@ -142,6 +147,10 @@ def init_steps(store: Store) -> list[Step]:
         )  # fmt: skip
     steps.append(Step(("mv", "-T", "--", staging, store.data_dir)))
     return [_as_user(store, step) for step in steps]
+
+
+# $0 is the password file, "$@" the command that reads it; the file goes whatever happens.
+_WITH_PWFILE = 'umask 077 && cat > "$0" || exit 1; "$@"; status=$?; rm -f -- "$0"; exit $status'
 
 
 def server_argv(store: Store) -> list[str]:

@@ -4,6 +4,12 @@ Three sources, polled every few milliseconds: an HTTP request through the
 container's relay socket (the way the router will reach it), supervisord's own
 view of its programs (over its XML-RPC socket), and the container's listening
 sockets, read from ``/proc/<pid>/net/tcp`` of a process in its network namespace.
+
+The request is what a browser sends (``Accept``, ``Accept-Language``, the
+service's own ``Host``), since an app may route on them. When the app was
+listening, took the request and then died, the failure says that the probe's
+request is what it was answering: an app that crashes on its first request
+must not look like one that never started.
 """
 
 import socket
@@ -31,16 +37,44 @@ class Ready(NamedTuple):
     how: str  # "http", "tcp" or "running"
 
 
-def http_responds(sock_path: Path, timeout: float = 1.0) -> bool:
-    """True once a request through the relay socket gets any HTTP answer."""
+ANSWERED, REFUSED, DROPPED = "answered", "refused", "dropped"
+USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) dotkit-readiness-probe"
+
+
+def probe_request(host: str) -> bytes:
+    """The readiness probe's request: what a browser asking for ``/`` sends."""
+    lines = [
+        "GET / HTTP/1.1",
+        f"Host: {host}",
+        f"User-Agent: {USER_AGENT}",
+        "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        "Accept-Language: en-US,en;q=0.5",
+        "Connection: close",
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def describe_request(host: str) -> str:
+    return f"GET / with Host: {host} and a browser's Accept headers"
+
+
+def http_probe(sock_path: Path, host: str = "localhost", timeout: float = 1.0) -> str:
+    """Send the probe's request through the relay socket: ``ANSWERED`` (any HTTP
+    answer), ``DROPPED`` (taken, then the connection closed with no answer) or
+    ``REFUSED`` (not taken, or no answer in ``timeout``)."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
         try:
             sock.connect(str(sock_path))
-            sock.sendall(b"GET / HTTP/1.0\r\nHost: localhost\r\nUser-Agent: dotkit-probe\r\n\r\n")
-            return sock.recv(5) == b"HTTP/"
+            sock.sendall(probe_request(host))
+            first = sock.recv(5)
+        except (ConnectionResetError, BrokenPipeError):
+            return DROPPED
         except OSError:
-            return False
+            return REFUSED
+        if first == b"HTTP/":
+            return ANSWERED
+        return DROPPED if first == b"" else REFUSED
 
 
 def listening_ports(pid: int) -> set[int] | None:
@@ -93,6 +127,7 @@ def wait_ready(
     timeout: float,
     log_dir: Path,
     netns: bool,
+    http_host: str = "localhost",
 ) -> Ready:
     """Block until the instance answers; raise :class:`NotReady` with the reason."""
     start = time.monotonic()
@@ -100,15 +135,23 @@ def wait_ready(
     next_supervisor = start
     running_since: float | None = None
     http_sock = sockets / "http.sock"
+    dropped = ""  # set once the app took the probe's request and closed without an answer
     while True:
         now = time.monotonic()
         if not alive(pid):
-            raise NotReady("the container stopped", _tail(log_dir))
+            raise NotReady("the container stopped" + dropped, _tail(log_dir))
         listening = listening_ports(pid) if netns else None
         ports_ok = all(p in listening for p in tcp_ports) if listening is not None else True
-        http_ok = expect_http is not False and http_sock.exists() and http_responds(http_sock)
-        if http_ok and ports_ok:
+        answer = REFUSED
+        if expect_http is not False and http_sock.exists():
+            answer = http_probe(http_sock, http_host)
+        if answer == ANSWERED and ports_ok:
             return Ready(time.monotonic() - start, "http")
+        if answer == DROPPED and listening is not None and 8080 in listening:
+            dropped = (
+                "; it crashed while answering the readiness probe's request "
+                f"({describe_request(http_host)})"
+            )
         if now >= next_supervisor:
             next_supervisor = now + SUPERVISOR_POLL
             states = programs(sockets / "supervisor.sock")
@@ -117,7 +160,8 @@ def wait_ready(
                 if fatal:
                     name = fatal[0]["name"]
                     raise NotReady(
-                        f"program {name!r} could not stay running (supervisord gave up: FATAL)",
+                        f"program {name!r} could not stay running (supervisord gave up: FATAL)"
+                        + dropped,
                         _tail(log_dir, name),
                     )
                 if all(p["statename"] == "RUNNING" for p in states):
@@ -140,7 +184,8 @@ def wait_ready(
             return Ready(time.monotonic() - start, "tcp" if tcp_ports else "running")
         if now >= deadline:
             raise NotReady(
-                f"the instance did not become responsive within {timeout:g} s", _tail(log_dir)
+                f"the instance did not become responsive within {timeout:g} s" + dropped,
+                _tail(log_dir),
             )
         time.sleep(POLL)
 

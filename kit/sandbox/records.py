@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from kit.platform.facts import FIRST_CUSTOM_PORT, HTTP_PORT, SSH_PORT
 from kit.platform.model import Service
 from kit.platform.names import PORT_NAME, SERVICE_NAME
 from kit.sandbox.backend import ContainerSpec
@@ -26,7 +27,11 @@ from kit.sandbox.fields import Fields, Form, StateError
 from kit.sandbox.layout import APP_NAME
 
 FORMAT = 2
-TCP_PORT_BASE = 42800
+TCP_PORT_BASE = FIRST_CUSTOM_PORT
+# Public ports are drawn from the machine's free ports, but never one a container
+# binds inside (an app's PORT_<NAME>, 8080, the HTTP peers' 80, ssh's 22): a public
+# port is also where other containers' relays listen for it.
+PORT_DRAWS = 200
 CID = Form(
     re.compile(r"[a-z0-9_]{1,16}\.[0-9]{1,4}-(?:d[0-9]{1,9}|data)"), "a container id like www.0-d3"
 )
@@ -39,6 +44,10 @@ APP = Form(APP_NAME, "an application name")
 SERVICE = Form(SERVICE_NAME, "a service name")
 PORT_KEY = Form(
     re.compile(rf"{SERVICE_NAME.pattern}\.{PORT_NAME.pattern}"), "SERVICE.PORT, like chat.irc"
+)
+INSTANCE_PORT = Form(
+    re.compile(rf"{SERVICE_NAME.pattern}\.{PORT_NAME.pattern}\.[0-9]{{1,4}}"),
+    "SERVICE.PORT.N, like chat.irc.0",
 )
 ROUTE = Form(
     re.compile(rf"{SERVICE_NAME.pattern}\.{PORT_NAME.pattern}(?:\.[0-9]{{1,4}})?"),
@@ -74,11 +83,17 @@ class DeployedService:
     approot: str
     ports: Mapping[str, str]
     instances: int
+    config: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(cls, service: Service) -> DeployedService:
         return cls(
-            service.name, service.type, service.approot, dict(service.ports), service.instances
+            service.name,
+            service.type,
+            service.approot,
+            dict(service.ports),
+            service.instances,
+            dict(service.config),
         )
 
 
@@ -89,7 +104,10 @@ class AppRecord:
     name: str
     created: float
     http_ports: Mapping[str, int] = dataclasses.field(default_factory=dict)
-    tcp_ports: Mapping[str, int] = dataclasses.field(default_factory=dict)  # "svc.port" keys
+    # "svc.port" -> the number the service binds inside its containers (PORT_<NAME>)
+    tcp_ports: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    # "svc.port.N" -> the public number instance N of that port is reached at
+    public_ports: Mapping[str, int] = dataclasses.field(default_factory=dict)
     env: Mapping[str, str] = dataclasses.field(default_factory=dict)
     scale: Mapping[str, int] = dataclasses.field(default_factory=dict)
     current: str | None = None  # the deployment serving, "dN"
@@ -98,6 +116,7 @@ class AppRecord:
     containers: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     passwords: Mapping[str, str] = dataclasses.field(default_factory=dict)
     next_deployment: int = 1
+    memory: Mapping[str, int] = dataclasses.field(default_factory=dict)  # bytes, by service
 
     def service(self, name: str) -> DeployedService | None:
         return next((s for s in self.services if s.name == name), None)
@@ -118,6 +137,26 @@ class AppRecord:
             if key not in ports:
                 ports[key] = TCP_PORT_BASE + len(ports)
         return dataclasses.replace(self, tcp_ports=ports)
+
+    def with_public_ports(self, keys: Iterable[str], free_port: Callable[[], int]) -> AppRecord:
+        """Every ``svc.port.N`` key given a public number; numbers given never change."""
+        ports = dict(self.public_ports)
+        reserved = {HTTP_PORT, 80, SSH_PORT, *self.tcp_ports.values(), *ports.values()}
+        for key in keys:
+            if key in ports:
+                continue
+            for _ in range(PORT_DRAWS):
+                port = free_port()
+                if port not in reserved and not TCP_PORT_BASE <= port < TCP_PORT_BASE + 1000:
+                    break
+            else:
+                raise StateError(f"no free port for {key} after {PORT_DRAWS} tries")
+            ports[key] = port
+            reserved.add(port)
+        return dataclasses.replace(self, public_ports=ports)
+
+    def public_port(self, service: str, port: str, instance: int = 0) -> int | None:
+        return self.public_ports.get(f"{service}.{port}.{instance}")
 
     def with_http_port(self, service: str, free_port: Callable[[], int]) -> AppRecord:
         if service in self.http_ports:
@@ -142,6 +181,7 @@ class AppRecord:
             created=f.number("created", 0.0),
             http_ports=f.integers("http_ports", names=SERVICE),
             tcp_ports=f.integers("tcp_ports", names=PORT_KEY),
+            public_ports=f.integers("public_ports", names=INSTANCE_PORT),
             env=f.texts("env"),
             scale=f.integers("scale", names=SERVICE),
             current=f.optional_text("current", pattern=DEPLOYMENT_ID),
@@ -150,6 +190,7 @@ class AppRecord:
             containers=f.text_lists("containers", names=SERVICE, pattern=CID),
             passwords=f.texts("passwords", names=SERVICE),
             next_deployment=f.integer("next_deployment", 1),
+            memory=f.integers("memory", names=SERVICE),
         )
 
 
@@ -161,6 +202,7 @@ def _service(f: Fields) -> DeployedService:
         approot=f.text("approot", "."),
         ports=f.texts("ports"),
         instances=instances if isinstance(instances, int) and instances > 0 else 1,
+        config=f.texts("config"),
     )
 
 

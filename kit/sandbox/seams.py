@@ -12,11 +12,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kit import proc
 from kit.sandbox.layout import Layout
 from kit.sandbox.probe import Ready
+
+if TYPE_CHECKING:
+    from kit.sandbox.nodejs.fetch import NodeBuild
 
 
 class Clock(Protocol):
@@ -46,6 +49,7 @@ class Runner(Protocol):
         timeout: float = 60,
         env: Mapping[str, str] | None = None,
         check: bool = True,
+        input: bytes | None = None,
     ) -> proc.Completed: ...
 
     def stream(
@@ -66,8 +70,9 @@ class HostRunner:
         timeout: float = 60,
         env: Mapping[str, str] | None = None,
         check: bool = True,
+        input: bytes | None = None,
     ) -> proc.Completed:
-        return proc.run(argv, timeout=timeout, env=env, check=check)
+        return proc.run(argv, timeout=timeout, env=env, check=check, input=input)
 
     def stream(
         self,
@@ -125,7 +130,34 @@ class WaitReady(Protocol):
         timeout: float,
         log_dir: Path,
         netns: bool,
+        http_host: str = "localhost",
     ) -> Ready: ...
+
+
+class FetchNode(Protocol):
+    """:func:`kit.sandbox.nodejs.fetch.ensure_node`'s job: the build for a
+    ``config: node_version``, fetched once; ``say`` gets a line when it downloads."""
+
+    def __call__(self, requested: str, say: Callable[[str], None]) -> NodeBuild: ...
+
+
+def registry_node(cache: Path) -> FetchNode:
+    """Official builds from the npm registry, kept in ``cache``."""
+
+    def fetch(requested: str, say: Callable[[str], None]) -> NodeBuild:
+        from kit.sandbox.nodejs.fetch import ensure_node
+
+        told: list[int] = []
+
+        def progress(done: int, total: int | None) -> None:
+            if not told:
+                told.append(done)
+                size = f" ({total / 1e6:.1f} MB)" if total else ""
+                say(f"Fetching Node.js from the npm registry{size}...")
+
+        return ensure_node(requested, cache=cache, progress=progress)
+
+    return fetch
 
 
 @dataclass(frozen=True)
@@ -136,6 +168,7 @@ class Seams:
     wait_ready: WaitReady
     free_port: Callable[[], int]  # a free TCP port on 127.0.0.1, for a router
     password: Callable[[], str]  # a new data service's password
+    node: FetchNode  # the Node.js build a service's config: node_version names
 
 
 def system(layout: Layout) -> Seams:
@@ -152,4 +185,5 @@ def system(layout: Layout) -> Seams:
         wait_ready=wait_ready,
         free_port=free_port,
         password=lambda: secrets.token_urlsafe(18),
+        node=registry_node(layout.home / "cache" / "node"),
     )

@@ -47,6 +47,7 @@ def render(
     service: str,
     app_conf_path: str | None = None,
     directory: str | None = None,
+    stopsignals: Mapping[str, str] | None = None,
 ) -> str:
     lines = [
         "; supervisord for this container, written by the dotkit sandbox.",
@@ -66,6 +67,7 @@ def render(
         f"serverurl = unix://{inside.sockets}/supervisor.sock",
         "",
     ]
+    signals = dict(stopsignals or {})
     commands = dict(processes)
     if process:
         commands[service] = process
@@ -78,6 +80,7 @@ def render(
             f"directory = {directory or inside.home + '/current'}",
             f"stdout_logfile = {inside.logs}/{name}.log",
             f"stderr_logfile = {inside.logs}/{name}_error.log",
+            *([f"stopsignal = {signals[name]}"] if name in signals else []),
             "",
         ]
     if include_app_conf:

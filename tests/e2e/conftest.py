@@ -107,6 +107,17 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
     box.shutdown()
 
 
+def deployments(dlist_out: str) -> list[str]:
+    """The rows of ``dotkit dlist`` (``DATE TIME REVISION ID STATUS``), without its header and hints."""
+    return [line for line in dlist_out.splitlines() if line[:4].isdigit()]
+
+
+def push_process(box: Sandbox) -> int | None:
+    """The pid of the push that runs in a process of its own, if one runs."""
+    found = [p for p in box.processes() if "kit.sandbox.push.background" in p]
+    return int(found[0].split(":", 1)[0]) if found else None
+
+
 def converted_guide(sandbox: Sandbox, dest: Path, *extra: str) -> Path:
     done = sandbox.dotkit("convert", GUIDE_APP, "-o", dest, *extra)
     assert done.code == 0, done.text

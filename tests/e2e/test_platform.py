@@ -159,7 +159,8 @@ def test_changes_inside_a_container_vanish_and_previous_comes_back(
     assert back.code == 0, back.text
     assert json.loads(_get(url)[1])["greeting"] == "Hello from Gear2"
     revisions = sandbox.dotkit("revisions", cwd=app).out.splitlines()
-    assert len(revisions) == 2 and revisions[0].startswith("* rsync-")
+    assert revisions[0] == "==> Revisions for application roll:"
+    assert len(revisions) == 3 and revisions[1].startswith("* rsync-")
     env = sandbox.dotkit("env", "set", "GREETING=from env set", cwd=app)
     assert env.code == 0, env.text
     assert json.loads(_get(url)[1])["greeting"] == "from env set"
@@ -210,15 +211,16 @@ def test_faults_are_recovered(sandbox: Sandbox, tmp_path: Path) -> None:
     assert sandbox.dotkit("restart", "crash.0", cwd=app).code == 0
     _until(lambda: "FATAL" in sandbox.dotkit("status", "crash", cwd=app).out, timeout=30)
     status = sandbox.dotkit("status", "crash", cwd=app).out
-    assert status.startswith("crash.0: down\n")
+    assert status.startswith('==> Probing status for service "crash"...\ncrash.0: down\n')
     logs = sandbox.dotkit("logs", "crash", "-N", cwd=app).out
     assert "boom: cannot start" in logs and "gave up: app entered FATAL state" in logs
 
-    # Ctrl-C during a push: the old revision keeps serving, nothing new stays.
+    # Ctrl-C during a push stops the log, not the deployment: the old revision serves
+    # until the new one is ready, and dlogs follows the push to its end.
     yml = app / "dotcloud.yml"
     yml.write_text(
         yml.read_text().replace(
-            "  process: node server.js\n", "  process: node server.js\n  prebuild: sleep 30\n", 1
+            "  process: node server.js\n", "  process: node server.js\n  prebuild: sleep 3\n", 1
         )
     )
     pusher = subprocess.Popen([sys.executable, "-m", "kit", "push"], cwd=app, env=sandbox.env,
@@ -230,8 +232,12 @@ def test_faults_are_recovered(sandbox: Sandbox, tmp_path: Path) -> None:
     pusher.send_signal(signal.SIGINT)
     rest = pusher.communicate(timeout=30)[0]
     assert pusher.returncode == 130, rest
+    assert "You've closed your log stream with Ctrl-C, but the deployment is still running" in rest
+    assert "dotkit dlogs d2" in rest
     assert _get(url)[0] == 200
-    assert sandbox.dotkit("dlist", cwd=app).out.splitlines()[-1].endswith(" failed")
-    assert not any("sleep 30" in p for p in sandbox.processes())
+    follow = sandbox.dotkit("dlogs", "d2", cwd=app, timeout=120)
+    assert follow.code == 0 and follow.out.endswith("-- deployment d2: deployed\n"), follow.text
+    assert _get(url)[0] == 200
+    assert not any("sleep 3" in p for p in sandbox.processes())
     sandbox.dotkit("-y", "destroy", cwd=app)
     assert sandbox.leftovers() == []

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO, Sandbox, needs_node
+from .conftest import REPO, Sandbox, deployments, needs_node
 
 pytestmark = [pytest.mark.e2e, needs_node]
 
@@ -180,7 +180,7 @@ def test_two_tickets_side_by_side_then_replaced_and_destroyed(
     again = sandbox.dotkit("repro", app, "--ticket", "101", "--env-file", env, cwd=tmp_path)
     assert again.code == 0, again.text
     assert "==> Replacing the earlier reproduction ticket-101\n" in again.out
-    dlist = sandbox.dotkit("-A", "ticket-101", "dlist").out.splitlines()
+    dlist = deployments(sandbox.dotkit("-A", "ticket-101", "dlist").out)
     assert len(dlist) == 1 and dlist[0].endswith(" d1     deployed")
     assert _get(urls["102"]).startswith("hello from ticket-102")
 

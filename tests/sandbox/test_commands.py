@@ -23,10 +23,10 @@ def test_create_connects_the_folder_like_the_real_cli(in_folder: Path, cli) -> N
     result = cli("create", "myapp")
     assert result.code == 0
     assert result.out == (
-        'Creating a sandbox application named "myapp"\n'
-        'Application "myapp" created.\n'
-        'Connecting with the application "myapp"\n'
-        "Connected with default push options: --rsync\n"
+        '==> Creating a sandbox application named "myapp"\n'
+        '==> Application "myapp" created.\n'
+        '==> Connecting with the application "myapp"\n'
+        "==> Connected with default push options: --rsync\n"
     )
     config = json.loads((in_folder / ".dotcloud" / "config").read_text())
     assert config == {
@@ -83,23 +83,31 @@ def test_inspecting_an_app_with_nothing_pushed(in_folder: Path, cli) -> None:
     cli("create", "fresh")
     assert cli("url").out == "Nothing is deployed yet: dotkit push\n"
     assert cli("dlist").out == "No deployments yet: dotkit push\n"
-    info = cli("info").out
-    assert info.startswith("=== fresh\nflavor:     sandbox (")
-    assert "revision:   (nothing pushed yet)" in info
+    info = cli("info").out.splitlines()
+    assert info[0] == "=== fresh"
+    assert info[1].startswith("flavor:       sandbox (")
+    assert "cost to date: Free" in info and "revision:     (nothing pushed yet)" in info
+    assert (
+        info[-1] == "Warning: Run dotkit push to deploy and see the information about your stack."
+    )
+    assert (
+        cli("revisions").out
+        == "==> Revisions for application fresh:\nNo revisions yet: dotkit push\n"
+    )
     logs = cli("logs", "www")
     assert logs.code == 2 and 'has no running service "www"' in logs.err
     dlogs = cli("dlogs", "latest")
     assert dlogs.code == 2 and "has no deployments yet" in dlogs.err
     push = cli("push")
-    assert push.code == 1
+    assert push.code == 2  # a failed deployment, as the real CLI's status says
     assert f"no dotcloud.yml in {in_folder}" in push.err
 
 
 def test_doctor_names_the_backend(cli) -> None:
     result = cli("doctor")
     assert "backend" in result.out
-    assert "Not faithful to the platform:" in result.out
-    assert "node_version is recorded but not installed" in result.out
+    assert "Not faithful to the platform (the table: docs, The local sandbox):" in result.out
+    assert "node builds" in result.out and "v0.8.x runs v0.8.28" in result.out
 
 
 def test_a_damaged_app_stops_only_its_own_commands(in_folder: Path, cli) -> None:

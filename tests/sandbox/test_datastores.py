@@ -75,12 +75,17 @@ def test_mysql_initialisation() -> None:
 def test_postgresql_initialisation() -> None:
     steps = init_steps(_store("postgresql"))
     initdb = steps[2]
-    assert initdb.argv[0].endswith("initdb")
-    assert initdb.argv[1:] == (
-        "-D", "/home/dotcloud/data.init", "-U", "root", "--pwfile=/dev/stdin",
+    # The password reaches initdb through a private file a shell writes from standard
+    # input and removes afterwards: never on a command line.
+    shell, pwfile, program = initdb.argv[:3], initdb.argv[3], initdb.argv[4]
+    assert shell[:2] == ("/bin/sh", "-c") and 'rm -f -- "$0"' in shell[2]
+    assert pwfile == "/home/dotcloud/run/initdb.pw" and program.endswith("initdb")
+    assert initdb.argv[5:] == (
+        "-D", "/home/dotcloud/data.init", "-U", "root", f"--pwfile={pwfile}",
         "--auth=scram-sha-256", "--encoding=UTF8", "--no-locale",
     )  # fmt: skip
     assert initdb.input == SECRET.encode() + b"\n"
+    assert SECRET not in " ".join(initdb.argv)
     assert len(steps) == 4
 
 
@@ -129,10 +134,14 @@ def test_data_service_problems(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert dataservices.problem("smtp") == "the sandbox does not run smtp services"
     monkeypatch.setattr(datastores, "programs", lambda kind: {"x": "/x"})
-    assert dataservices.problem("postgresql") == (
+    assert dataservices.problem("postgresql") is None  # a push runs it
+    assert dataservices.problem("postgresql", runs=frozenset({"redis"})) == (
         "the sandbox does not run postgresql services in a push yet"
     )
-    assert dataservices.problem("postgresql", runs=dataservices.CAN_RUN) is None
+    monkeypatch.setattr(dataservices.os, "geteuid", lambda: 0)
+    assert "the plain-process backend has no containers" in str(
+        dataservices.problem("mysql", backend="process")
+    )
 
 
 def test_the_supervisord_command_for_sql_stores() -> None:

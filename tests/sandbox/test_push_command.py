@@ -12,7 +12,7 @@ import pytest
 
 from kit.paths import dotkit_home
 from kit.sandbox.layout import Layout
-from kit.sandbox.push import orchestrate
+from kit.sandbox.push import background, orchestrate
 from testing.apps import write_files
 from testing.sandbox import FakeReady, fake_seams
 
@@ -25,6 +25,8 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli) -> Iterator[Path]:
     monkeypatch.setenv("DOTKIT_BACKEND", "process")
     seams = fake_seams(Layout(dotkit_home()))
     monkeypatch.setattr(orchestrate, "system", lambda layout: seams)
+    # The push runs here, with the fakes, instead of in a process of its own.
+    monkeypatch.setattr(background, "launch", background.inline)
     folder = write_files(tmp_path / "shop", {"dotcloud.yml": YML, "www/server.js": SERVER})
     old = Path.cwd()
     os.chdir(folder)
@@ -37,7 +39,10 @@ def test_push_prints_the_log_then_the_urls(app: Path, cli) -> None:
     done = cli("push")
     assert done.code == 0, done.err
     lines = done.out.splitlines()
-    assert lines[0] == f'==> Pushing code with rsync from "{app}" to application shop'
+    assert lines[:2] == [
+        f'==> Pushing code with rsync from "{app}" to application shop',
+        "==> Submitting a deployment request for application shop",
+    ]
     assert lines[-4:] == [
         "",
         "Deployment finished. Your application is available at the following URLs",
@@ -77,7 +82,7 @@ def test_a_failed_push_as_json_still_prints_its_record(app: Path, cli) -> None:
     assert isinstance(seams.wait_ready, FakeReady)
     seams.wait_ready.failing.add("www.0")
     done = cli("push", "--format", "json")
-    assert done.code == 1
+    assert done.code == 2  # the 0.9.8 CLI's status for a failed deployment
     record = json.loads(done.out)
     assert record["status"] == "failed"
     assert record["error"].startswith("www.0 is not responsive")

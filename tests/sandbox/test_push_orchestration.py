@@ -101,8 +101,8 @@ def consistent(world: World) -> AppRecord:
     assert homes == named
     for service, cids in record.containers.items():
         assert world.platform.serving(f"{service}.http") == list(cids)
-    if "chat" in record.containers:
-        assert world.platform.serving("chat.irc") == list(record.containers["chat"])
+    for index, cid in enumerate(record.containers.get("chat", ())):
+        assert world.platform.serving(f"chat.irc.{index}") == [cid]  # TCP is never balanced
     if record.current is not None:
         current = deployments[record.current]
         assert (current.status, current.revision) == ("deployed", record.revision)
@@ -118,10 +118,13 @@ def test_a_push_deploys_and_reads_like_the_platform_log(world: World) -> None:
     assert sorted(record.instances) == ["chat.0", "www.0", "www.1"]
     assert record.instances["www.1"].cid == "www.1-d1"
     assert record.failed_requests == 0
-    assert record.urls == {"www": "http://127.0.0.1:39000/", "chat": "http://127.0.0.1:39001/"}
+    # chat's TCP port got the first public port (39000), before the HTTP routes.
+    assert record.urls == {"www": "http://127.0.0.1:39001/", "chat": "http://127.0.0.1:39002/"}
     app = consistent(world)
     assert app.containers == {"www": ("www.0-d1", "www.1-d1"), "chat": ("chat.0-d1",)}
     assert app.tcp_ports == {"chat.irc": 42800}
+    assert app.public_ports == {"chat.irc.0": 39000}
+    assert world.platform.routes["chat.irc.0"]["listen"][0] == "tcp:127.0.0.1:39000"
     said = [line.split(": ", 1)[1] for line in lines]
     assert said[:3] == [
         f'---> Pushed 3 files from "{world.source}" as revision {record.revision}',
@@ -144,8 +147,8 @@ def test_a_push_deploys_and_reads_like_the_platform_log(world: World) -> None:
         f"[www.1] Successfully deployed build revision {record.revision}",
         "---> Router: 0 failed request(s) while switching to the new containers",
         "---> Application fully deployed",
-        "---> www: http://127.0.0.1:39000/",
-        "---> Application is live at http://127.0.0.1:39000/",
+        "---> www: http://127.0.0.1:39001/",
+        "---> Application is live at http://127.0.0.1:39001/",
     ]
     positions = [next(i for i, s in enumerate(said) if s.startswith(o)) for o in order]
     assert positions == sorted(positions)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from kit.sandbox.backend import ContainerSpec
@@ -15,23 +16,24 @@ from testing.sandbox import FakeClock
 
 
 def test_routes_of_a_scaled_service_with_a_tcp_port(tmp_path: Path) -> None:
-    calls = routes_for(tmp_path, "chat", 39000, {"irc": 42800}, ["chat.0-d2", "chat.1-d2"])
+    public = {"irc.0": 17455, "irc.1": 17456}
+    calls = routes_for(tmp_path, "chat", 39000, {"irc": 42800}, ["chat.0-d2", "chat.1-d2"], public)
     assert calls == [
         RouteCall(
             "chat.http",
             ["tcp:127.0.0.1:39000", f"unix:{tmp_path}/chat.http.sock"],
             ["container:chat.0-d2:8080", "container:chat.1-d2:8080"],
         ),
+        # TCP is never balanced: one route per instance, on its own public port.
         RouteCall(
-            "chat.irc",
-            [f"unix:{tmp_path}/chat.irc.sock"],
-            ["container:chat.0-d2:42800", "container:chat.1-d2:42800"],
+            "chat.irc.0",
+            ["tcp:127.0.0.1:17455", f"unix:{tmp_path}/chat.irc.0.sock"],
+            ["container:chat.0-d2:42800"],
         ),
         RouteCall(
-            "chat.irc.0", [f"unix:{tmp_path}/chat.irc.0.sock"], ["container:chat.0-d2:42800"]
-        ),
-        RouteCall(
-            "chat.irc.1", [f"unix:{tmp_path}/chat.irc.1.sock"], ["container:chat.1-d2:42800"]
+            "chat.irc.1",
+            ["tcp:127.0.0.1:17456", f"unix:{tmp_path}/chat.irc.1.sock"],
+            ["container:chat.1-d2:42800"],
         ),
     ]
     assert [c.name for c in routes_for(tmp_path, "www", 1, {}, ["www.0-d2"])] == ["www.http"]
@@ -45,9 +47,15 @@ def test_an_upload_leaves_out_what_the_platform_s_uploader_did(tmp_path: Path) -
             "www/a.js": "a",
             "www/b.pyc": "",
             "notes.tmp": "",
-            ".dotcloudignore": "*.tmp\n",
+            "logs/app.log": "",
+            ".dotcloudignore": "; a comment, as rsync reads it\n*.tmp\n",
+            ".gitignore": "logs/\n",
+            ".git/config": "",
+            "www/.hg/store": "",
+            "www/node_modules/dep/index.js": "",
         },
     )
+    os.mkfifo(source / "www" / "pipe")
     (source / "www" / "inside").symlink_to("a.js")
     (source / "www" / "outside").symlink_to("../../elsewhere")
     (source / "www" / "absolute").symlink_to("/etc/passwd")
@@ -56,7 +64,12 @@ def test_an_upload_leaves_out_what_the_platform_s_uploader_did(tmp_path: Path) -
     assert rev == "rsync-1700000000250"
     assert drop_unsafe_links(dest) == ["www/absolute", "www/outside"]
     found = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if not p.is_dir())
-    assert "notes.tmp" not in found and "www/a.js" in found and "www/inside" in found
+    # .gitignore is not read (the CLI's rsync never did), node_modules goes like any
+    # folder; .git, .hg, *.pyc and the .dotcloudignore patterns stay; so does a FIFO.
+    assert found == [
+        ".dotcloudignore", ".gitignore", "dotcloud.yml", "logs/app.log", "www/a.js",
+        "www/inside", "www/node_modules/dep/index.js",
+    ]  # fmt: skip
 
 
 def _home(tmp_path: Path, cid: str) -> Home:

@@ -24,6 +24,10 @@ LOG_DIR = "/var/log/supervisor"
 PIDFILE = "supervisord.pid"
 LIB = "/opt/dotkit/lib"  # where the kit's runtime modules appear inside
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+NODE_DIR = "/opt/node"  # the Node.js build a service runs, when it runs one
+NODE_BIN = f"{NODE_DIR}/bin"
+# Where supervisorctl finds the container's supervisord, as on the platform.
+SUPERVISOR_SOCKET_DIR = "/var/dotcloud"
 
 # Top-level links or folders of a merged-/usr Debian, shown as they are on the host.
 TOP = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -63,6 +67,7 @@ class Box(NamedTuple):
     env: dict[str, str]  # the environment the command starts with (no secrets)
     extra_ro: list[str]  # more host folders shown read-only at the same path
     command: list[str]
+    node: str | None = None  # a Node.js build, shown read-only at /opt/node
 
 
 # Names in a home that the platform writes after the build, as root on the host.
@@ -122,7 +127,37 @@ def host_binds(box: Box) -> list[tuple[str, str, bool]]:
     if box.services:
         binds.append((box.services, SERVICE_SOCKETS, False))
     binds += [(path, path, False) for path in box.extra_ro]
+    if box.node:
+        binds.append((box.node, NODE_DIR, False))
     return binds
+
+
+def profile(box: Box) -> str:
+    """``/etc/profile`` for a box that runs a Node.js build: login shells (hooks,
+    ``process:`` lines, ``dotkit run``) find that node first."""
+    return (
+        "# /etc/profile, written by dotkit: Node.js from /opt/node comes first.\n"
+        f'PATH="{NODE_BIN}:{PATH}"\n'
+        "export PATH\n"
+        "if [ -d /etc/profile.d ]; then\n"
+        '  for i in /etc/profile.d/*.sh; do [ -r "$i" ] && . "$i"; done\n'
+        "  unset i\n"
+        "fi\n"
+        'if [ "${PS1-}" ] && [ "${BASH-}" ] && [ "$BASH" != /bin/sh ] '
+        "&& [ -f /etc/bash.bashrc ]; then\n"
+        "  . /etc/bash.bashrc\n"
+        "fi\n"
+    )
+
+
+def supervisorctl_conf() -> str:
+    """``/etc/supervisord.conf``: where a bare ``supervisorctl`` finds the container's
+    supervisord (the platform's socket was /var/dotcloud/supervisor.sock)."""
+    return (
+        "; written by dotkit: supervisorctl talks to this container's supervisord\n"
+        "[supervisorctl]\n"
+        f"serverurl = unix://{SUPERVISOR_SOCKET_DIR}/supervisor.sock\n"
+    )
 
 
 def data_files(box: Box, kit_root: Path) -> dict[str, bytes]:
@@ -133,6 +168,10 @@ def data_files(box: Box, kit_root: Path) -> dict[str, bytes]:
         "/etc/hosts": box.hosts.encode(),
         "/etc/hostname": f"{box.hostname}\n".encode(),
     }
+    if box.kind != "build":
+        files["/etc/supervisord.conf"] = supervisorctl_conf().encode()
+    if box.node:
+        files["/etc/profile"] = profile(box).encode()
     for rel in RUNTIME:
         files[f"{LIB}/{rel}"] = (kit_root / rel).read_bytes()
     return files
@@ -184,13 +223,18 @@ def bwrap_args(
         for path in BUILD_ETC:
             args += ["--ro-bind-try", path, path]
     args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm"]
-    args += ["--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--tmpfs", "/run", "--dir", "/home"]
+    # A private /tmp, sticky and open to all as on any Unix (the container's user owns it).
+    args += ["--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/var/tmp"]
+    args += ["--tmpfs", "/run", "--dir", "/home"]
     for _, inside, writable in host_binds(box):
         args += ["--bind" if writable else "--ro-bind", staged[inside], inside]
+    if box.sockets:  # the platform's path to supervisord's socket
+        args += ["--symlink", SELF_SOCKETS, SUPERVISOR_SOCKET_DIR]
     for inside, fd in sorted(data_fds.items()):
         args += ["--perms", "0444", "--ro-bind-data", str(fd), inside]
     args += ["--clearenv"]
-    env = {"HOME": HOME, "USER": "dotcloud", "LOGNAME": "dotcloud", "PATH": PATH}
+    path = f"{NODE_BIN}:{PATH}" if box.node else PATH
+    env = {"HOME": HOME, "USER": "dotcloud", "LOGNAME": "dotcloud", "PATH": path}
     env.update(LANG="C.UTF-8", **box.env)
     for key, value in sorted(env.items()):
         args += ["--setenv", key, value]

@@ -13,7 +13,9 @@ containers and to switch routes. A push is a short sequence of steps
   are written, prepared, given ``~/data`` and started, then awaited;
 - :mod:`~kit.sandbox.push.switch`: the router switches, the app record commits, the
   old containers retire;
-- :mod:`~kit.sandbox.push.recover`: what a failed or killed push changed is put back.
+- :mod:`~kit.sandbox.push.recover`: what a failed or killed push changed is put back;
+- :mod:`~kit.sandbox.push.background`: the push in a process of its own, which the
+  command only follows, so that it outlives Ctrl-C, a closed terminal or a broken pipe.
 
 The clock, the programs the push runs and the platform process are passed in
 (:class:`kit.sandbox.seams.Seams`).

@@ -20,6 +20,8 @@ from kit.sandbox.state import save_deployment
 class PushFailed(OperationFailed):
     """The push did not deploy; the previous revision keeps serving."""
 
+    exit_code = 2  # what the 0.9.8 CLI exited with when a deployment failed (deploy_fail)
+
     def __init__(self, message: str, record: Deployment | None = None) -> None:
         super().__init__(message)
         self.record = record
@@ -35,6 +37,7 @@ class Request:
     clean: bool = False
     ready_timeout: float = 60.0
     build_timeout: float = 15 * 60.0
+    node: str = "platform"  # "platform": config: node_version's build; "host": this machine's
 
 
 class Journal:

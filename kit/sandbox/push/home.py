@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from kit.platform.facts import HTTP_PORT, SUPERVISORD_FILE
 from kit.platform.model import Service
-from kit.sandbox import dataservices, envfile, supconf
+from kit.sandbox import dataservices, datastores, envfile, supconf
 from kit.sandbox.backend import ContainerSpec, Peer, hosts_file, inside, process_env
 from kit.sandbox.push.context import Context, Plan
 from kit.sandbox.seams import Runner
@@ -82,7 +82,7 @@ def _files(spec: ContainerSpec, supervisord: str, relays: Sequence[str]) -> tupl
         "supervisord": f"{where.home}/.dotkit/supervisord.conf",
     }
     return (
-        File("environment.json", json.dumps(spec.env, indent=4, sort_keys=True) + "\n"),
+        File("environment.json", envfile.environment_json(spec.env)),
         File("environment.yml", envfile.environment_yml(spec.env)),
         File(".dotkit/hosts", hosts_file(spec)),
         File(".dotkit/supervisord.conf", supervisord),
@@ -91,8 +91,11 @@ def _files(spec: ContainerSpec, supervisord: str, relays: Sequence[str]) -> tupl
     )
 
 
-def code_home(ctx: Context, plan: Plan, svc: Service, index: int, snapshot: Path) -> Home:
-    """Instance ``index`` of the code service ``svc``, from its build ``snapshot``."""
+def code_home(
+    ctx: Context, plan: Plan, svc: Service, index: int, snapshot: Path, node: str | None = None
+) -> Home:
+    """Instance ``index`` of the code service ``svc``, from its build ``snapshot``;
+    ``node``: the host folder of the Node.js build it runs (None: the machine's)."""
     services, name, ports = plan.app.services, ctx.app.name, plan.tcp_ports
     env = envfile.environment(
         app=name,
@@ -100,18 +103,21 @@ def code_home(ctx: Context, plan: Plan, svc: Service, index: int, snapshot: Path
         service=svc,
         instance=index,
         tcp_ports=ports,
+        public_ports=plan.record.public_ports,
         app_env=plan.record.env,
         passwords=plan.record.passwords,
         counts=plan.counts,
     )
+    # Every endpoint of the app, its own service's included: a container reaches its
+    # own service's public ports (and its siblings') through the router, as on the platform.
     peers = [
         Peer(ep.host, ep.ip, ep.port, f"{ep.route}.sock")
-        for ep in envfile.endpoints(name, services, ports, plan.counts)
-        if ep.service != svc.name
+        for ep in envfile.endpoints(name, services, plan.record.public_ports, plan.counts)
     ]
     tcp_ports = {p: ports[f"{svc.name}.{p}"] for p in svc.tcp_ports}
     cid = f"{svc.name}.{index}-{ctx.dep_id}"
     spec = _spec(ctx, svc, cid, index, env=env, http=True, tcp_ports=tcp_ports, peers=peers)
+    spec = spec._replace(memory=plan.record.memory.get(svc.name, 0), node=node or "")
     where = inside(spec)
     supervisord = supconf.render(
         where,
@@ -143,14 +149,18 @@ def store_home(ctx: Context, plan: Plan, svc: Service, port_name: str) -> Home:
         service=svc,
         instance=0,
         tcp_ports=plan.tcp_ports,
+        public_ports=plan.record.public_ports,
         passwords=plan.record.passwords,
     )
     spec = _spec(
         ctx, svc, store_cid(svc), 0, env=env, http=False, tcp_ports={port_name: port}, peers=[]
     )
+    spec = spec._replace(memory=plan.record.memory.get(svc.name, 0))
     where = inside(spec)
     password = plan.record.passwords[svc.name]
-    server = dataservices.command(svc.type, port, password, f"{where.home}/data")
+    server = dataservices.command(
+        svc.type, port, password, f"{where.home}/data", f"{where.home}/run"
+    )
     supervisord = supconf.render(
         where,
         include_app_conf=False,
@@ -158,8 +168,27 @@ def store_home(ctx: Context, plan: Plan, svc: Service, port_name: str) -> Home:
         processes={svc.type: server},
         service=svc.name,
         directory=where.home,
+        stopsignals={svc.type: datastores.STOP_SIGNAL.get(svc.type, "TERM")},
     )
     return Home(spec, _files(spec, supervisord, []))
+
+
+def store_setup(plan: Plan, svc: Service, spec: ContainerSpec) -> list[datastores.Step]:
+    """What a MySQL or PostgreSQL service runs once, before its first start (none for
+    redis, or once its ``data/`` is initialised)."""
+    if svc.type not in datastores.KINDS:
+        return []
+    if datastores.initialised(svc.type, Path(spec.home) / "data"):
+        return []
+    home = inside(spec).home
+    store = dataservices.store(
+        svc.type,
+        data_dir=f"{home}/data",
+        run_dir=f"{home}/run",
+        port=spec.tcp_ports[svc.port_names[-1]],
+        password=plan.record.passwords[svc.name],
+    )
+    return datastores.init_steps(store)
 
 
 def _write(path: Path, content: str) -> None:
@@ -201,11 +230,13 @@ def write_new(home: Home, snapshot: Path, runner: Runner) -> None:
     _sockets(home.spec, fresh=True)
 
 
-def write_over(home: Home) -> bool:
-    """A data service's home, its ``data/`` kept; whether the data is new."""
+def write_over(home: Home, *, make_data: bool = True) -> bool:
+    """A data service's home, its ``data/`` kept; whether the data is new. With
+    ``make_data`` False, ``data/`` is left for the server's initialisation to make."""
     root = Path(home.spec.home)
     fresh = not (root / "data").is_dir()
-    (root / "data").mkdir(parents=True, exist_ok=True)
+    if make_data:
+        (root / "data").mkdir(parents=True, exist_ok=True)
     (root / ".dotkit" / "log").mkdir(parents=True, exist_ok=True)
     for file in home.files:
         _write(root / file.path, file.content)

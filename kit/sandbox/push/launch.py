@@ -12,10 +12,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from kit.errors import KitError
 from kit.platform.model import App, Service
 from kit.sandbox.backend import ContainerSpec
+from kit.sandbox.envfile import service_host
+from kit.sandbox.isolation import limits
+from kit.sandbox.isolation.limits import format_size
 from kit.sandbox.probe import NotReady
 from kit.sandbox.push import datamove
+from kit.sandbox.push.build import Built
 from kit.sandbox.push.context import Context, Plan, PushFailed
 from kit.sandbox.push.home import code_home, write_new
 from kit.sandbox.push.plan import findings_text
@@ -50,13 +55,13 @@ def expects_http(service: Service, app: App) -> bool | None:
 
 
 def start_all(
-    ctx: Context, plan: Plan, snapshots: Mapping[str, Path], old: Mapping[str, Sequence[str]]
+    ctx: Context, plan: Plan, built: Mapping[str, Built], old: Mapping[str, Sequence[str]]
 ) -> tuple[list[Started], dict[str, float]]:
     """Every new instance started; and, per service whose ``~/data`` moved, when it went down."""
     started: list[Started] = []
     down_since: dict[str, float] = {}
     for svc in plan.app.code_services:
-        instances, since = start_service(ctx, plan, svc, snapshots[svc.name], old.get(svc.name, ()))
+        instances, since = start_service(ctx, plan, svc, built[svc.name], old.get(svc.name, ()))
         started += instances
         if since is not None:
             down_since[svc.name] = since
@@ -64,18 +69,22 @@ def start_all(
 
 
 def start_service(
-    ctx: Context, plan: Plan, svc: Service, snapshot: Path, old: Sequence[str]
+    ctx: Context, plan: Plan, svc: Service, built: Built, old: Sequence[str]
 ) -> tuple[list[Started], float | None]:
     count = plan.counts[svc.name]
     how = "custom" if plan.record.scale.get(svc.name) else "default"
     ctx.log(f"Using {how} scaling for service {svc.name} ({count} instance(s)).", svc.name)
+    if ctx.netns:
+        memory = format_size(limits.for_container(plan.record.memory.get(svc.name, 0)).memory)
+        ctx.log(f'Using limits for service "{svc.name}": ram={memory}', svc.name)
     expect_http = expects_http(svc, plan.app)
+    node = str(built.node.folder) if built.node else None
     started, down_since = [], None
     for index in range(count):
         who = f"{svc.name}.{index}"
-        home = code_home(ctx, plan, svc, index, snapshot)
+        home = code_home(ctx, plan, svc, index, built.snapshot, node)
         ctx.journal.starting(home.spec.cid)
-        write_new(home, snapshot, ctx.seams.runner)
+        write_new(home, built.snapshot, ctx.seams.runner)
         ctx.log("Initializing...", who)
         postinstall(ctx, home.spec, svc, who)
         if index < len(old):
@@ -112,16 +121,39 @@ def await_ready(ctx: Context, plan: Plan, item: Started, who: str) -> InstanceRe
             timeout=ctx.request.ready_timeout,
             log_dir=Path(spec.home) / ".dotkit" / "log",
             netns=ctx.netns,
+            http_host=service_host(svc.name, ctx.app.name),
         )
     except NotReady as exc:
+        killed = kills(ctx, spec.cid)
         hint = port_findings(plan.app, svc)
         raise PushFailed(
             f"{who} is not responsive: {exc.message}"
+            + (f"\n{killed}" if killed else "")
             + (f"\n{hint}" if hint else "")
             + (f"\nLast log lines:\n{exc.log_tail}" if exc.log_tail else "")
         ) from None
     ctx.log(f"Instance is responsive ({ready.how}, {ready.seconds * 1000:.0f} ms)", who)
+    if killed := kills(ctx, spec.cid):
+        ctx.log(killed, who)
     return InstanceReady(spec.cid, ctx.seams.clock.time(), round(ready.seconds, 4))
+
+
+def kills(ctx: Context, cid: str) -> str:
+    """What the kernel killed in the container for going past its limits, in words."""
+    try:
+        report = ctx.seams.platform.call("limits", app=ctx.app.name).get(cid) or {}
+    except KitError:
+        return ""
+    lines = []
+    if report.get("oom_kills"):
+        lines.append(
+            f"{report.get('message') or 'killed: out of memory'} "
+            f"({report['oom_kills']} process(es) so far); raise it with "
+            f"dotkit scale {cid.split('.')[0]}:memory=SIZE"
+        )
+    if report.get("forks_refused"):
+        lines.append(f"fork refused: process limit reached (limit {report.get('pids')})")
+    return "\n".join(lines)
 
 
 def port_findings(app: App, svc: Service) -> str:

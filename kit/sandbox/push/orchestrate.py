@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from kit.errors import KitError
@@ -28,7 +28,7 @@ from kit.sandbox.push.context import Context, Journal, PushFailed, Request
 from kit.sandbox.push.launch import await_all, start_all
 from kit.sandbox.push.lock import push_lock
 from kit.sandbox.push.log import DeployLog, Echo
-from kit.sandbox.push.plan import plan, read_app
+from kit.sandbox.push.plan import check_instances, plan, read_app
 from kit.sandbox.push.recover import cleanup_stale, undo
 from kit.sandbox.push.stores import ensure_all
 from kit.sandbox.push.switch import commit, failed_requests, report_downtime, retire, switch_all
@@ -52,10 +52,16 @@ def push(
     ready_timeout: float = READY_TIMEOUT,
     build_timeout: float = BUILD_TIMEOUT,
     seams: Seams | None = None,
+    node: str = "platform",
+    started: Callable[[str], None] | None = None,
 ) -> Deployment:
     """Push ``source`` (or deploy a stored ``revision``) to ``app_name``; the deployment's
-    record. Raises :class:`PushFailed` (carrying the failed record) when it did not deploy."""
-    request = Request(source, revision, git, clean, ready_timeout, build_timeout)
+    record. Raises :class:`PushFailed` (carrying the failed record) when it did not deploy.
+
+    ``node`` is ``"platform"`` (the Node.js build ``config: node_version`` names) or
+    ``"host"`` (this machine's node); ``started`` is told the deployment's id as soon
+    as it has one."""
+    request = Request(source, revision, git, clean, ready_timeout, build_timeout, node)
     seams = seams or system(layout)
     app = layout.app(app_name)
     load_app(layout, app_name)  # a missing or damaged app stops here, before the lock
@@ -63,6 +69,8 @@ def push(
         with push_lock(app):
             cleanup_stale(layout, app_name, seams.platform, seams.clock)
             ctx, record = begin(layout, load_app(layout, app_name), request, seams, echo)
+            if started is not None:
+                started(ctx.dep_id)
             return guarded(ctx, record)
     finally:
         seams.platform.close()
@@ -117,9 +125,10 @@ def guarded(ctx: Context, record: AppRecord) -> Deployment:
 def deploy(ctx: Context, record: AppRecord) -> None:
     request = ctx.request
     uploaded = receive(ctx, request)
-    app = read_app(uploaded)
+    app = read_app(uploaded, ctx.backend)
+    check_instances(app, record)
     ctx.log(f"Deployment {ctx.dep_id} of revision {uploaded.revision} scheduled for {ctx.app.name}")
-    snapshots = build_all(
+    built = build_all(
         ctx, app, uploaded.revision, clean=request.clean, timeout=request.build_timeout
     )
     ctx.log("Initializing new services... (This may take a few minutes)")
@@ -127,7 +136,7 @@ def deploy(ctx: Context, record: AppRecord) -> None:
     kept = ensure_all(ctx, deploying)
     old = {k: v for k, v in deploying.record.containers.items() if k not in kept}
     failed_before = failed_requests(ctx)
-    started, down_since = start_all(ctx, deploying, snapshots, old)
+    started, down_since = start_all(ctx, deploying, built, old)
     new = await_all(ctx, deploying, started)
     ctx.log("All services have been initialized. Switching traffic...")
     switched, urls = switch_all(ctx, deploying, new)

@@ -3,7 +3,10 @@
 A data service's container (``SERVICE.0-data``) keeps running across pushes, and
 with it its data; a push only starts it when it is not running (created the
 first time, restarted from its kept ``data/`` after that) and points the
-service's route at it.
+service's route at it. A MySQL (MariaDB) or PostgreSQL service is initialised
+once, in its container as its unprivileged user, before its first start, and
+is awaited until it answers in its own protocol (a port that listens is not
+yet a database that takes clients).
 """
 
 from __future__ import annotations
@@ -11,9 +14,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from kit.platform.model import Service
+from kit.proc import output_tail
+from kit.sandbox import datastores, dbready
+from kit.sandbox.backend import ContainerSpec, bwrap_argv, host_env, process_env
+from kit.sandbox.datastores import Step
 from kit.sandbox.probe import NotReady
 from kit.sandbox.push.context import Context, Plan, PushFailed
-from kit.sandbox.push.home import store_cid, store_home, write_over
+from kit.sandbox.push.home import store_cid, store_home, store_setup, write_over
+from kit.sandbox.push.switch import unroute_stale
 
 
 def ensure_all(ctx: Context, plan: Plan) -> dict[str, tuple[str, ...]]:
@@ -26,27 +34,38 @@ def ensure(ctx: Context, plan: Plan, svc: Service) -> str:
     port = plan.tcp_ports[f"{svc.name}.{port_name}"]
     cid = store_cid(svc)
     platform = ctx.seams.platform
-    if cid in platform.call("status", app=ctx.app.name)["containers"]:
+    started = cid not in platform.call("status", app=ctx.app.name)["containers"]
+    if not started:
         ctx.log(f"{svc.type} service kept as it is (data services are not rebuilt)", svc.name)
     else:
         start(ctx, plan, svc, port_name, port)
+    # Reached as instance 0 of its port, like any TCP endpoint: from the app's
+    # containers through the socket, from this machine at its public number.
     sockets = ctx.layout.service_sockets(ctx.app.name)
+    route = f"{svc.name}.{port_name}.0"
+    listen = [f"unix:{sockets}/{route}.sock"]
+    public = plan.record.public_port(svc.name, port_name)
+    if public is not None:
+        listen.insert(0, f"tcp:127.0.0.1:{public}")
     platform.call(
-        "route",
-        app=ctx.app.name,
-        name=f"{svc.name}.{port_name}",
-        listen=[f"unix:{sockets}/{svc.name}.{port_name}.sock"],
-        backends=[f"container:{cid}:{port}"],
+        "route", app=ctx.app.name, name=route, listen=listen, backends=[f"container:{cid}:{port}"]
     )
+    unroute_stale(platform, ctx.app.name, svc.name, [route])
+    if started:
+        await_protocol(ctx, svc, public)
     return cid
 
 
 def start(ctx: Context, plan: Plan, svc: Service, port_name: str, port: int) -> None:
     home = store_home(ctx, plan, svc, port_name)
-    fresh = write_over(home)
-    what = "Creating" if fresh else "Restarting"
-    ctx.log(f"{what} the {svc.type} service (its data stays across pushes)", svc.name)
     spec = home.spec
+    fresh = write_over(home, make_data=svc.type not in datastores.KINDS)
+    setup = store_setup(plan, svc, spec)
+    what = "Creating" if fresh or setup else "Restarting"
+    ctx.log(f"{what} the {svc.type} service (its data stays across pushes)", svc.name)
+    if setup:
+        ctx.log(f"Initializing the {svc.type} database (once, before its first start)", svc.name)
+        initialise(ctx, svc, spec, setup)
     reply = ctx.seams.platform.call("start", spec=spec.to_json())
     try:
         ctx.seams.wait_ready(
@@ -65,3 +84,33 @@ def start(ctx: Context, plan: Plan, svc: Service, port_name: str, port: int) -> 
             + (f"\nLast log lines:\n{exc.log_tail}" if exc.log_tail else "")
         ) from None
     ctx.log(f"{svc.type} is ready on port {port}", svc.name)
+
+
+def initialise(ctx: Context, svc: Service, spec: ContainerSpec, steps: list[Step]) -> None:
+    """Run the one-time setup in the service's container, as its user; stop at a failure."""
+    for step in steps:
+        if spec.backend == "bwrap":
+            argv, env = bwrap_argv(spec, list(step.argv), kind="hook"), host_env()
+        else:
+            argv, env = list(step.argv), process_env(spec)
+        done = ctx.seams.runner.run(argv, env=env, timeout=300, check=False, input=step.input)
+        if done.returncode != 0:
+            tail = output_tail(done.stdout, done.stderr)
+            raise PushFailed(
+                f"the {svc.type} service {svc.name} could not be initialised: "
+                f"`{step.argv[0].rsplit('/', 1)[-1]}` exited with status {done.returncode}"
+                + (f":\n{tail}" if tail else "")
+            )
+
+
+def await_protocol(ctx: Context, svc: Service, public: int | None) -> None:
+    """A MySQL or PostgreSQL server that answers in its own protocol, at its public port."""
+    if svc.type not in datastores.KINDS or public is None:
+        return
+    try:
+        said = dbready.wait_ready(
+            svc.type, dbready.tcp("127.0.0.1", public), ctx.request.ready_timeout
+        )
+    except dbready.NotReady as exc:
+        raise PushFailed(f"the {svc.type} service {svc.name} did not start: {exc}") from None
+    ctx.log(f"{svc.type} answers: {said}", svc.name)

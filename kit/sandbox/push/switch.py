@@ -31,9 +31,19 @@ class RouteCall(NamedTuple):
 
 
 def routes_for(
-    services_dir: Path, service: str, http_port: int, tcp: Mapping[str, int], cids: Sequence[str]
+    services_dir: Path,
+    service: str,
+    http_port: int,
+    tcp: Mapping[str, int],
+    cids: Sequence[str],
+    public: Mapping[str, int] | None = None,
 ) -> list[RouteCall]:
-    """The routes of ``service`` served by ``cids`` (instance N is ``cids[N]``)."""
+    """The routes of ``service`` served by ``cids`` (instance N is ``cids[N]``).
+
+    ``tcp`` gives the number each TCP port binds inside the containers; ``public``
+    (``"port.N"`` keys) the public number instance N of it answers on this
+    machine. TCP is never balanced: each instance's port is a route of its own.
+    """
     calls = [
         RouteCall(
             f"{service}.http",
@@ -42,21 +52,33 @@ def routes_for(
         )
     ]
     for name, port in tcp.items():
-        route = f"{service}.{name}"
-        calls.append(
-            RouteCall(
-                route,
-                [f"unix:{services_dir}/{route}.sock"],
-                [f"container:{c}:{port}" for c in cids],
-            )
-        )
-        if len(cids) > 1:
-            for index, cid in enumerate(cids):
-                one = f"{route}.{index}"
-                calls.append(
-                    RouteCall(one, [f"unix:{services_dir}/{one}.sock"], [f"container:{cid}:{port}"])
-                )
+        for index, cid in enumerate(cids):
+            route = f"{service}.{name}.{index}"
+            listen = [f"unix:{services_dir}/{route}.sock"]
+            number = (public or {}).get(f"{name}.{index}")
+            if number is not None:
+                listen.insert(0, f"tcp:127.0.0.1:{number}")
+            calls.append(RouteCall(route, listen, [f"container:{cid}:{port}"]))
     return calls
+
+
+def public_of(record: AppRecord, service: str) -> dict[str, int]:
+    """``"port.N"`` -> public number, for one service."""
+    prefix = f"{service}."
+    return {k[len(prefix) :]: v for k, v in record.public_ports.items() if k.startswith(prefix)}
+
+
+def unroute_stale(
+    platform: PlatformClient, app: str, service: str, keep: Sequence[str]
+) -> list[str]:
+    """Remove the routes of ``service`` that are not in ``keep`` (a scale-down's, or
+    ones named the way an older dotkit named them); their names."""
+    gone = []
+    for name in platform.call("status", app=app)["routes"]:
+        if name.split(".")[0] == service and name not in keep:
+            platform.call("unroute", app=app, name=name)
+            gone.append(name)
+    return gone
 
 
 def _send(platform: PlatformClient, app: str, calls: Sequence[RouteCall]) -> None:
@@ -87,8 +109,10 @@ def switch(
     ctx.journal.switching(svc.name)
     tcp = {name: record.tcp_ports[f"{svc.name}.{name}"] for name in svc.tcp_ports}
     services_dir = ctx.layout.service_sockets(ctx.app.name)
-    calls = routes_for(services_dir, svc.name, port, tcp, [s.cid for s in specs])
+    cids = [s.cid for s in specs]
+    calls = routes_for(services_dir, svc.name, port, tcp, cids, public_of(record, svc.name))
     _send(ctx.seams.platform, ctx.app.name, calls)
+    unroute_stale(ctx.seams.platform, ctx.app.name, svc.name, [c.name for c in calls])
     for spec in specs:
         revision = ctx.journal.record.revision
         ctx.log(f"Successfully deployed build revision {revision}", f"{svc.name}.{spec.instance}")
@@ -106,13 +130,11 @@ def route_back(
         tcp = {name: record.tcp_ports[f"{service}.{name}"] for name in _tcp_names(deployed)
                if f"{service}.{name}" in record.tcp_ports}  # fmt: skip
         calls = routes_for(
-            layout.service_sockets(app.name), service, record.http_ports[service], tcp, cids
-        )
+            layout.service_sockets(app.name), service, record.http_ports[service], tcp, cids,
+            public_of(record, service),
+        )  # fmt: skip
     _send(platform, app.name, calls)
-    keep = {call.name for call in calls}
-    for name in platform.call("status", app=app.name)["routes"]:
-        if name.split(".")[0] == service and name not in keep:
-            platform.call("unroute", app=app.name, name=name)
+    unroute_stale(platform, app.name, service, [call.name for call in calls])
 
 
 def _tcp_names(service: DeployedService) -> list[str]:

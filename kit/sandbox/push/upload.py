@@ -1,21 +1,25 @@
 """Step 1: the code arrives. An upload as the platform's CLI made it, or a stored revision.
 
-rsync mode sends the folder less what the ignore files it reads name
-(:data:`kit.platform.facts.UPLOAD_IGNORE_FILES`); git mode sends the last commit.
-Links that point outside the tree are left out, as ``rsync --safe-links`` did.
+rsync mode sends the folder as the 0.9.8 CLI's ``rsync`` did: everything but
+``.git``, ``.hg`` and ``*.pyc`` at any depth and the patterns of the root's
+``.dotcloudignore`` (:data:`kit.platform.facts.RSYNC_EXCLUDES`). It never read
+``.gitignore``, and ``node_modules`` went like any folder. git mode sends the
+last commit. Links that point outside the tree are left out, as
+``rsync --safe-links`` did.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import shutil
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from kit.appfs import list_app_files
 from kit.git import run_git
-from kit.platform.facts import BUILD_FILE, UPLOAD_IGNORE_FILES
+from kit.platform.facts import BUILD_FILE, RSYNC_EXCLUDE_FROM, RSYNC_EXCLUDES
 from kit.sandbox.layout import AppLayout
 from kit.sandbox.push.context import Context, PushFailed, Request
 from kit.sandbox.seams import Clock, Runner
@@ -46,9 +50,9 @@ def receive(ctx: Context, request: Request) -> Uploaded:
         source, ctx.app, git=request.git, runner=ctx.seams.runner, clock=ctx.seams.clock
     )
     dropped = drop_unsafe_links(dest)
-    files = tuple(list_app_files(dest, ignore_files=()))
+    files = tuple(list_app_files(dest, ignore_files=()))  # the app's own (no node_modules)
     ctx.journal.update(revision=rev)
-    ctx.log(f'Pushed {len(files)} files from "{source}" as revision {rev}')
+    ctx.log(f'Pushed {len(rsync_files(dest))} files from "{source}" as revision {rev}')
     if dropped:
         ctx.log(
             f"Left out {len(dropped)} link(s) pointing outside the app, as the "
@@ -66,7 +70,7 @@ def upload(
     rev = f"rsync-{int(clock.time() * 1000)}"
     dest = app.revision(rev)
     dest.mkdir(parents=True)
-    for rel in list_app_files(source, ignore_files=UPLOAD_IGNORE_FILES):
+    for rel in rsync_files(source):
         src, target = source / rel, dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         if src.is_symlink():
@@ -98,6 +102,47 @@ def _git_upload(source: Path, app: AppLayout) -> tuple[str, Path]:
     finally:
         Path(env["GIT_INDEX_FILE"]).unlink(missing_ok=True)
     return rev, dest
+
+
+def _excluded(name: str) -> bool:
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in RSYNC_EXCLUDES)
+
+
+def _ignore_spec(root: Path) -> Any:
+    """The root's .dotcloudignore (gitignore syntax, close to rsync's), or None."""
+    path = root / RSYNC_EXCLUDE_FROM
+    if path.is_symlink() or not path.is_file():
+        return None
+    import pathspec
+
+    from kit.safeio import read_text
+
+    lines = read_text(path).splitlines()
+    return pathspec.GitIgnoreSpec.from_lines(
+        line for line in lines if not line.lstrip().startswith(";")
+    )
+
+
+def rsync_files(root: Path) -> list[str]:
+    """The files (and links, never followed) the CLI's rsync sent from ``root``, sorted."""
+    spec = _ignore_spec(root)
+    found: list[str] = []
+    stack = [""]
+    while stack:
+        rel_dir = stack.pop()
+        with os.scandir(root / rel_dir if rel_dir else root) as entries:
+            for entry in entries:
+                rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+                is_dir = entry.is_dir(follow_symlinks=False)
+                if _excluded(entry.name):
+                    continue
+                if spec is not None and spec.match_file(rel + "/" if is_dir else rel):
+                    continue
+                if is_dir:
+                    stack.append(rel)
+                elif entry.is_symlink() or entry.is_file(follow_symlinks=False):
+                    found.append(rel)  # devices, sockets and FIFOs stay behind, as with rsync
+    return sorted(found)
 
 
 def drop_unsafe_links(root: Path) -> list[str]:

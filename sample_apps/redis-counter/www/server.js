@@ -5,10 +5,9 @@ var http = require('http');
 var redis = require('redis');
 
 var env = JSON.parse(fs.readFileSync(process.env.HOME + '/environment.json', 'utf8'));
-var client = redis.createClient({
-  host: env.DOTCLOUD_DB_REDIS_HOST,
-  port: Number(env.DOTCLOUD_DB_REDIS_PORT),
-  password: env.DOTCLOUD_DB_REDIS_PASSWORD
+// The client of the Node.js 0.8 days: createClient(port, host, options).
+var client = redis.createClient(Number(env.DOTCLOUD_DB_REDIS_PORT), env.DOTCLOUD_DB_REDIS_HOST, {
+  auth_pass: env.DOTCLOUD_DB_REDIS_PASSWORD
 });
 client.on('error', function (err) {
   console.error('redis: ' + err.message);

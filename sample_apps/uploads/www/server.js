@@ -5,7 +5,9 @@ var http = require('http');
 var path = require('path');
 
 var dataDir = path.join(process.env.HOME, 'data');
-fs.mkdirSync(dataDir, { recursive: true });
+if (!fs.existsSync(dataDir)) {
+  fs.mkdirSync(dataDir); // Node.js 0.8 has no { recursive: true }
+}
 
 function send(res, status, body) {
   res.writeHead(status, { 'Content-Type': 'application/json' });
