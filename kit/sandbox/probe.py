@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 POLL = 0.005
 SUPERVISOR_POLL = 0.1
+LISTEN_MEMORY = 0.5  # seconds a sighting of the app on 8080 counts for
 WRONG_PORT_GRACE = 0.3
 
 
@@ -136,6 +137,7 @@ def wait_ready(
     running_since: float | None = None
     http_sock = sockets / "http.sock"
     dropped = ""  # set once the app took the probe's request and closed without an answer
+    seen_8080 = -LISTEN_MEMORY  # when the app was last seen listening on 8080
     while True:
         now = time.monotonic()
         if not alive(pid):
@@ -147,7 +149,11 @@ def wait_ready(
             answer = http_probe(http_sock, http_host)
         if answer == ANSWERED and ports_ok:
             return Ready(time.monotonic() - start, "http")
-        if answer == DROPPED and listening is not None and 8080 in listening:
+        if listening is not None and 8080 in listening:
+            seen_8080 = now
+        # Taken and dropped by an app seen listening a moment ago (the look at its
+        # ports and the request are not one instant: it may have just started).
+        if answer == DROPPED and now - seen_8080 < LISTEN_MEMORY:
             dropped = (
                 "; it crashed while answering the readiness probe's request "
                 f"({describe_request(http_host)})"

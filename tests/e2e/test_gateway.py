@@ -46,9 +46,12 @@ var server = http.createServer(function (req, res) {
     setTimeout(function () { sockets.forEach(function (s) { s.destroy(); }); }, 50);
     return;
   }
+  var body = JSON.stringify({id: id, revision: REVISION, url: req.url, headers: req.headers,
+                            checks: checks});
   res.setHeader('Content-Type', 'application/json');
-  res.end(JSON.stringify({id: id, revision: REVISION, url: req.url, headers: req.headers,
-                          checks: checks}));
+  // Node.js 0.8 (the platform's) answers in chunks unless told the length.
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
 });
 server.on('connection', function (s) { sockets.push(s); });
 server.on('upgrade', function (req, socket) {

@@ -21,7 +21,8 @@ touch /work/pwned-$1 2>&1; cat /etc/shadow 2>&1; ls /root 2>&1
 unshare -r true 2>&1; echo unshare=$?
 if [ "$1" = prebuild ]; then ln -sf "$VICTIM" ~/environment.json; ln -sf "$VICTIM" ~/environment.yml; fi; true
 """
-HOG = "var a = []; for (;;) { a.push(Buffer.alloc(1 << 24, 1)); }"
+# Node.js 0.8 syntax: the app runs the platform's build (config: node_version).
+HOG = "var a = []; for (;;) { var b = new Buffer(1 << 24); b.fill(1); a.push(b); }"
 
 
 def write_app(root: Path) -> Path:

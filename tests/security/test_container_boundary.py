@@ -164,7 +164,8 @@ def test_memory_hog_is_killed_with_the_limit_named(pushed: tuple[Sandbox, Path])
             box,
             app,
             "www",
-            "node -e \"require('http').get('http://127.0.0.1:8080/', r => r.on('data', d => console.log(String(d))))\"",
+            "node -e \"require('http').get('http://127.0.0.1:8080/', function (r) { "
+            "r.on('data', function (d) { console.log(String(d)); }); })\"",
         ).strip()
         == "www"
     )
