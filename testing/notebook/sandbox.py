@@ -241,7 +241,11 @@ class App:
     def instances(self, service: str) -> list[str]:
         """The containers of ``service``, as ``info`` names them (``gear1.0-d2``)."""
         info = self.dotkit("info", service).out
-        return [line.split()[2] for line in info.splitlines() if line.startswith("--- instance ")]
+        return [
+            line.split(":", 1)[1].strip()
+            for line in info.splitlines()
+            if line.strip().startswith("container:")
+        ]
 
     def program(self, service: str, program: str = "node") -> Program:
         """How a supervisord program of ``service`` (instance 0) is doing (``dotkit status``)."""
