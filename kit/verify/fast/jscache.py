@@ -29,7 +29,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from kit.appfs import RACY_WINDOW_NS
 from kit.js.analysis import (
@@ -41,26 +41,16 @@ from kit.js.analysis import (
     worth_parsing,
 )
 from kit.js.model import port_from_json
-
-if TYPE_CHECKING:
-    import sqlite3
+from kit.verify.fast import store
 
 # Bump whenever analyze_js or worth_parsing change what they find for the same bytes.
 ANALYZER_VERSION = 2
 EMPTY = JsAnalysis((), None)
 # Below this much JavaScript to read, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 1 << 20
-# Analyses no run has used for this long are dropped.
-KEEP_DAYS = 30
-_SCHEMA_VERSION = 2  # PRAGMA user_version; another value means an older layout
+KEEP_DAYS = store.KEEP_DAYS  # analyses (and memos) no run has used for this long go
+TABLE = "analyses"
 _CHUNKS_PER_WORKER = 8  # small chunks even out files that parse slowly
-_BUSY_TIMEOUT_S = 5.0
-_LOOKUP_CHUNK = 500  # below SQLite's limit on bound parameters
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS analyses (
-    digest BLOB, version INTEGER, data TEXT, used INTEGER, PRIMARY KEY (digest, version)
-) WITHOUT ROWID;
-"""
 
 
 class Analysed(NamedTuple):
@@ -164,7 +154,10 @@ def analyse_paths(paths: Sequence[str], cache_path: str | None) -> list[Analysed
             wanted.append((path, info, digest, source))
         else:
             out.append(_analysed(path, info, digest, "", "prefiltered"))
-    known = _lookup(cache_path, [w[2] for w in wanted]) if cache_path and wanted else {}
+    digests = [w[2] for w in wanted]
+    known = {}
+    if cache_path and digests:
+        known = store.lookup(Path(cache_path), TABLE, ANALYZER_VERSION, digests)
     for path, info, digest, source in wanted:
         data = known.get(digest)
         if data is not None and decode_or_none(data) is not None:
@@ -178,125 +171,23 @@ def _analysed(path: str, info: os.stat_result, digest: bytes, data: str, how: st
     return Analysed(path, info.st_size, info.st_mtime_ns, info.st_ino, digest, data, how)
 
 
-def _lookup(cache_path: str, digests: list[bytes]) -> dict[bytes, str]:
-    """Stored analyses of ``digests``; an unusable cache simply knows nothing."""
-    import sqlite3
-
-    if not Path(cache_path).is_file():
-        return {}
-    try:
-        connection = sqlite3.connect(cache_path, timeout=_BUSY_TIMEOUT_S)
-    except sqlite3.Error:
-        return {}
-    try:
-        return _select_analyses(connection, digests)
-    except sqlite3.Error:
-        return {}
-    finally:
-        connection.close()
-
-
-def _select_analyses(connection: "sqlite3.Connection", digests: list[bytes]) -> dict[bytes, str]:
-    found: dict[bytes, str] = {}
-    unique = list(dict.fromkeys(digests))
-    for start in range(0, len(unique), _LOOKUP_CHUNK):
-        chunk = unique[start : start + _LOOKUP_CHUNK]
-        marks = ",".join("?" * len(chunk))
-        rows = connection.execute(
-            f"SELECT digest, data FROM analyses WHERE version = ? AND digest IN ({marks})",
-            [ANALYZER_VERSION, *chunk],
-        )
-        found.update(rows)
-    return found
-
-
-# --- the cache file ---------------------------------------------------------------
-
-
-def _today() -> int:
-    return int(time.time() // 86400)
-
-
 def save_analyses(cache_path: Path, results: Iterable[Analysed]) -> None:
     """Store what was parsed, mark what was reused as used today, forget the long unused.
 
     One transaction; a cache that cannot be had (busy past the timeout, damaged and
     not removable, read-only, disk full) is left for the next run to try again.
     """
-    parsed = [(r.digest, ANALYZER_VERSION, r.data) for r in results if r.how == "parsed"]
-    reused = list({(r.digest,) for r in results if r.how == "cached"})
+    parsed = [(r.digest, r.data) for r in results if r.how == "parsed"]
+    reused = [r.digest for r in results if r.how == "cached"]
     if not parsed and not reused:
-        return
-    import sqlite3  # only a run that found something new to store pays for the import
-
-    connection = _open(cache_path)
+        return  # only a run that found something new opens the store
+    connection = store.open_store(cache_path, TABLE)
     if connection is None:
         return
-    today = _today()
     try:
-        with connection:  # one transaction, rolled back on any error
-            connection.execute("BEGIN IMMEDIATE")
-            connection.executemany(
-                f"INSERT OR REPLACE INTO analyses VALUES (?, ?, ?, {today})", parsed
-            )
-            connection.executemany(
-                f"UPDATE analyses SET used = {today} WHERE digest = ? AND used < {today}",
-                reused,
-            )
-            connection.execute(
-                "DELETE FROM analyses WHERE version != ? OR used < ?",
-                (ANALYZER_VERSION, today - KEEP_DAYS),
-            )
-    except sqlite3.Error:
-        pass
+        store.save(connection, TABLE, ANALYZER_VERSION, parsed, reused)
     finally:
         connection.close()
-
-
-def _open(path: Path) -> "sqlite3.Connection | None":
-    """The cache at ``path``, rebuilt if damaged or of an older layout; None if not to be had."""
-    import sqlite3
-
-    if path.exists() and not os.access(path, os.R_OK | os.W_OK) and not _discard(path):
-        return None
-    for attempt in range(2):
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S)
-        except (OSError, sqlite3.Error):
-            return None  # no place to keep a cache: run without one
-        try:
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
-            (version,) = connection.execute("PRAGMA user_version").fetchone()
-            if version != _SCHEMA_VERSION:
-                with connection:
-                    for (table,) in connection.execute(
-                        "SELECT name FROM sqlite_master WHERE type = 'table'"
-                    ).fetchall():
-                        connection.execute(f'DROP TABLE IF EXISTS "{table}"')
-                    connection.executescript(_SCHEMA)
-                    connection.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
-            connection.execute("SELECT count(*) FROM analyses WHERE 0").fetchone()
-            return connection
-        except sqlite3.OperationalError:
-            connection.close()  # busy or locked by another run: do without
-            return None
-        except sqlite3.DatabaseError:
-            connection.close()  # not a database, or a damaged one
-            if attempt == 0 and not _discard(path):
-                return None
-    return None
-
-
-def _discard(path: Path) -> bool:
-    """Remove a damaged cache and its WAL files; False if that is not possible."""
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        try:
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        except OSError:
-            return False
-    return True
 
 
 # --- one app ----------------------------------------------------------------------

@@ -17,29 +17,24 @@ import hashlib
 import json
 import os
 import stat
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kit.js.model import ModuleFacts, facts_from_json
 from kit.js.modules import analyze_json_module, analyze_module
+from kit.verify.fast import store
 
 if TYPE_CHECKING:
     import sqlite3
 
 # Bump whenever analyze_module or analyze_json_module change for the same bytes.
 MODULES_VERSION = 2
-KEEP_DAYS = 30
+KEEP_DAYS = store.KEEP_DAYS
+TABLE = "modules"
 # Facts of less source than this are quicker to work out again than to store: a run
 # that analysed only that much does not create or write the store.
 MIN_STORED_BYTES = 256 << 10
-_BUSY_TIMEOUT_S = 5.0
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS modules (
-    digest BLOB, version INTEGER, data TEXT, used INTEGER, PRIMARY KEY (digest, version)
-) WITHOUT ROWID;
-"""
 # In this process, by digest and kind ("js" or "json"): the verify server's memory.
 _memo: dict[tuple[bytes, str], ModuleFacts] = {}
 
@@ -118,16 +113,8 @@ class ModuleStore:
         if self.cache_path is None or (not create and not self.cache_path.exists()):
             return None  # nothing stored yet: nothing to look up
         self._opened = True
-        import sqlite3
-
-        try:
-            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.cache_path, timeout=_BUSY_TIMEOUT_S)
-            connection.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error):
-            return None
-        self._connection = connection
-        return connection
+        self._connection = store.open_store(self.cache_path, TABLE)
+        return self._connection
 
     def _stored(self, digest: bytes) -> ModuleFacts | None:
         import sqlite3
@@ -136,17 +123,13 @@ class ModuleStore:
         if connection is None:
             return None
         try:
-            row = connection.execute(
-                "SELECT data FROM modules WHERE digest = ? AND version = ?",
-                (digest, MODULES_VERSION),
-            ).fetchone()
+            found = store.select(connection, TABLE, MODULES_VERSION, [digest])
         except sqlite3.Error:
             return None
-        return decode(row[0]) if row is not None else None
+        return decode(found[digest]) if digest in found else None
 
     def save(self) -> None:
         """Store the facts analysed in this run; forget facts long unused."""
-        import sqlite3
 
         worth = self._used or self._new_bytes >= MIN_STORED_BYTES
         connection = self._db(create=True) if worth and (self._new or self._used) else None
@@ -155,23 +138,8 @@ class ModuleStore:
                 self._connection.close()
                 self._connection, self._opened = None, False
             return
-        today = int(time.time() // 86400)
         try:
-            with connection:
-                connection.executemany(
-                    f"INSERT OR REPLACE INTO modules VALUES (?, {MODULES_VERSION}, ?, {today})",
-                    list(self._new.items()),
-                )
-                connection.executemany(
-                    f"UPDATE modules SET used = {today} WHERE digest = ? AND used < {today}",
-                    [(digest,) for digest in self._used],
-                )
-                connection.execute(
-                    "DELETE FROM modules WHERE version != ? OR used < ?",
-                    (MODULES_VERSION, today - KEEP_DAYS),
-                )
-        except sqlite3.Error:
-            pass
+            store.save(connection, TABLE, MODULES_VERSION, self._new.items(), self._used)
         finally:
             connection.close()
             self._connection, self._opened = None, False
