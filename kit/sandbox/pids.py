@@ -12,19 +12,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kit.sandbox.daemon import Running
+    from kit.sandbox.owner import Running
 
 
 def main_pid(running: Running) -> int | None:
     """The container's supervisord: the first child of the namespace's init.
 
-    bubblewrap's init ignores SIGTERM (it is PID 1 in its namespace), so a
-    graceful stop has to reach supervisord itself.
+    bubblewrap's init (and the docker backend's tini) is PID 1 in its namespace,
+    so a graceful stop has to reach supervisord itself.
     """
     if running.process is None:
         return None
     pid = running.child_pid or running.process.pid
-    if running.spec.backend != "bwrap":
+    if running.spec.backend not in ("bwrap", "docker"):  # docker's init: its --init
         return pid
     try:
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -20,8 +21,9 @@ from typing import Any
 import pytest
 
 from kit.sandbox.admit import MAX_REQUEST
-from kit.sandbox.daemon import Platform
+from kit.sandbox.daemon import answer, handle
 from kit.sandbox.layout import Layout
+from kit.sandbox.owner import Platform
 from kit.sandbox.runtime import Route, Runtime, load_runtime
 from kit.sandbox.state import create_app, write_json
 
@@ -98,7 +100,7 @@ def test_requests_are_answered_or_refused_with_the_reason(layout: Layout) -> Non
 
     async def scenario() -> list[dict[str, Any]]:
         platform = Platform(layout, backend="bwrap")
-        return [await platform.answer(json.dumps(line).encode()) for line in lines]
+        return [await answer(platform, json.dumps(line).encode()) for line in lines]
 
     ping, start, init, retire, stop = _in_thread(scenario())
     assert ping["ok"]["home"] == str(layout.home)
@@ -123,7 +125,9 @@ def served(tmp_path: Path) -> Iterator[Path]:
 
     async def serve() -> None:
         platform = Platform(layout, backend="bwrap")
-        server = await asyncio.start_unix_server(platform.handle, str(path), limit=MAX_REQUEST)
+        server = await asyncio.start_unix_server(
+            functools.partial(handle, platform), str(path), limit=MAX_REQUEST
+        )
         path.chmod(0o777)
         stop.append(asyncio.Event())
         ready.set()
@@ -203,7 +207,7 @@ def test_a_64_kb_environment_value_fits_in_a_request(layout: Layout) -> None:
     line = json.dumps({"op": "status", "app": "shop", "note": "v" * 65536}).encode()
 
     async def scenario() -> dict[str, Any]:
-        return await Platform(layout, backend="bwrap").answer(line)
+        return await answer(Platform(layout, backend="bwrap"), line)
 
     # Read whole and refused for its unknown argument, not cut short.
     assert _in_thread(scenario()) == {"error": "Refused: status takes no argument 'note'"}

@@ -20,6 +20,7 @@ COVERED_ELSEWHERE = {
     "engine": "tests/e2e/test_push.py::test_process_backend_runs_a_single_service",
     "fields": "tests/sandbox/test_state.py (each damaged-file message)",
     "folders": "tests/sandbox/test_state.py and tests/sandbox/test_commands.py",
+    "owner": "tests/sandbox/test_daemon.py (the Platform it holds), and every push in tests/e2e",
     "pids": "signals real containers: tests/e2e/test_platform.py::test_faults_are_recovered",
     "probe": "real instances in tests/e2e; faked at its seam in test_push_orchestration.py",
     "records": "tests/sandbox/test_state.py",
