@@ -18,6 +18,7 @@ from kit import proc
 from kit.sandbox import admit
 from kit.sandbox.backend import ContainerSpec
 from kit.sandbox.client import PlatformError
+from kit.sandbox.dockerbox import DockerTarget
 from kit.sandbox.layout import Layout
 from kit.sandbox.nodejs.fetch import NodeBuild
 from kit.sandbox.nodejs.versions import Release, choose
@@ -257,6 +258,9 @@ class FakeNode:
         return NodeBuild(choice, folder)
 
 
+FAKE_IMAGE = "dotkit/platform:0123456789abcdef"
+
+
 def fake_seams(layout: Layout, runner: ScriptedRunner | None = None) -> Seams:
     ports = iter(range(39000, 39100))
     passwords = iter(f"secret{n}" for n in range(100))
@@ -268,4 +272,5 @@ def fake_seams(layout: Layout, runner: ScriptedRunner | None = None) -> Seams:
         free_port=lambda: next(ports),
         password=lambda: next(passwords),
         node=FakeNode(layout.home / "cache" / "node"),
+        docker=lambda say: DockerTarget("unix:///fake/docker.sock", FAKE_IMAGE),
     )

@@ -10,6 +10,7 @@ import pytest
 
 from kit.cli import main
 from testing.apps import write_files
+from testing.engine_fixtures import daemon, image_cache, platform_image  # noqa: F401 (fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
 GUIDE_APP = REPO / "sample_apps" / "nodesocket-guide"

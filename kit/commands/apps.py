@@ -8,7 +8,7 @@ import click
 
 from kit.commands._options import protocol_options
 from kit.commands._sandbox import chosen_app, confirm, layout
-from kit.errors import UsageError
+from kit.errors import OperationFailed, UsageError
 
 # The 0.9.8 CLI created "live" applications unless told otherwise; a sandbox
 # application is named for what it is.
@@ -18,14 +18,31 @@ FLAVOR = "sandbox"
 @click.command("create")
 @click.argument("app")
 @protocol_options
+@click.option(
+    "--backend",
+    type=click.Choice(["bwrap", "docker", "process"]),
+    help="Where its containers run: bubblewrap on this machine (the default where "
+    "installed), a Docker engine (DOCKER_HOST, else the local socket), or plain processes.",
+)
 @click.pass_context
-def create_command(ctx: click.Context, app: str, protocol: str) -> int:
-    """Create the application APP in the sandbox, and offer to connect this folder to it."""
+def create_command(ctx: click.Context, app: str, protocol: str, backend: str | None) -> int:
+    """Create the application APP in the sandbox, and offer to connect this folder to it.
+
+    \b
+      dotkit create shop
+      dotkit create shop --backend docker   # its containers on a Docker engine
+
+    With --backend docker, pushes build and run the app's containers on the
+    engine from the platform image (built there on the first push if missing:
+    see dotkit image build); logs, scale, run and destroy work as usual.
+    """
     from kit.sandbox.folders import connect_folder
     from kit.sandbox.state import create_app
 
+    if backend is not None:
+        check_backend(backend)
     click.echo(f'==> Creating a {FLAVOR} application named "{app}"')
-    create_app(layout(), app)
+    create_app(layout(), app, backend=backend)
     click.echo(f'==> Application "{app}" created.')
     question = f'Connect the current directory to "{app}"?'
     if confirm(ctx, question, default=True, safe_without_terminal=True):
@@ -33,6 +50,27 @@ def create_command(ctx: click.Context, app: str, protocol: str) -> int:
         connect_folder(Path.cwd(), app, protocol)
         click.echo(f"==> Connected with default push options: --{protocol}")
     return 0
+
+
+def check_backend(backend: str) -> None:
+    """That ``backend`` can run containers here; else why not and what to do."""
+    from kit.sandbox.backend import bwrap_path
+
+    if backend == "bwrap" and bwrap_path() is None:
+        raise OperationFailed(
+            "--backend bwrap needs bubblewrap (the Debian package bubblewrap); install it, "
+            "or leave --backend out to use what this machine has"
+        )
+    if backend == "docker":
+        from kit.engine.docker import default_engine
+        from kit.sandbox.dockerbox import engine_problem
+
+        host = default_engine().host
+        if problem := engine_problem(host):
+            raise OperationFailed(
+                f"--backend docker needs a Docker engine: {problem}. Start one (as root: "
+                "dockerd, or systemctl start docker), or point DOCKER_HOST at one"
+            )
 
 
 @click.command("connect")

@@ -37,7 +37,10 @@ def _exec(ctx: click.Context, spec: str, command: str, *, interactive: bool) -> 
             f"{spec.split('.')[0]}.{index} is not running (dotkit status shows why)"
         )
     home = layout().app(name).container(cid)
-    if state.get("backend") == "bwrap":
+    if state.get("backend") == "docker":
+        argv, env = _docker_exec(name, cid, command, interactive=interactive), None
+        cwd = None
+    elif state.get("backend") == "bwrap":
         # Nothing read from the container's files reaches this side: the app's
         # environment is applied inside, by the container's own helper.
         if shutil.which("nsenter") is None:
@@ -62,6 +65,29 @@ def _exec(ctx: click.Context, spec: str, command: str, *, interactive: bool) -> 
 
     sys.stdout.flush()
     return subprocess.run(argv, env=env, cwd=cwd, check=False).returncode
+
+
+def _docker_exec(app: str, cid: str, command: str, *, interactive: bool) -> list[str]:
+    """``docker exec`` into the engine's container, from the platform's own record of it."""
+    from kit.engine.docker import docker_program
+    from kit.sandbox import dockerbox
+    from kit.sandbox.backend import HOME, sandbox_key
+    from kit.sandbox.isolation.nsexec import PYTHON
+    from kit.sandbox.isolation.plan import host_user
+    from kit.sandbox.isolation.rootfs import PRIVATE
+    from kit.sandbox.runtime import load_runtime
+
+    spec = load_runtime(layout().app(app)).containers.get(cid)
+    if spec is None or spec.backend != "docker":
+        raise OperationFailed(f"{cid} is not a container of the docker backend")
+    uid, gid = host_user(sandbox_key(spec))
+    name = dockerbox.container_name(sandbox_key(spec), spec.app, spec.cid)
+    # The engine already holds it to no capabilities and no new privileges; the
+    # kit's helper applies the app's environment inside, as on the other backends.
+    helper = [PYTHON, "-m", "kit.sandbox.cinit", "--exec", f"{PRIVATE}/cinit.json", "--"]
+    inner = [*helper, "/bin/sh", "-lc", f"cd {HOME} && {command}"]
+    args = dockerbox.exec_args(name, inner, uid=uid, gid=gid, interactive=interactive, env={})
+    return [docker_program(), "--host", spec.engine, *args]
 
 
 @click.command("run", context_settings={"ignore_unknown_options": True})

@@ -51,6 +51,11 @@ class PlatformImage(NamedTuple):
     branches: tuple[str, ...]  # node_version branches the image carries
 
 
+def build_ref(runtime: str) -> str:
+    """The build image that goes with the runtime image ``runtime`` (same inputs)."""
+    return f"{BUILD_REPOSITORY}:{runtime.rsplit(':', 1)[1]}"
+
+
 def node_bin(branch: str) -> str:
     """Where a service's ``config: node_version`` branch lives in the image."""
     return f"{NODE_ROOT}/{branch}/bin"

@@ -150,6 +150,7 @@ def check_spec(layout: Layout, backend: str, text: object) -> ContainerSpec:
     app, cid = spec.app, spec.cid
     if not layout.app(app).meta.is_file():
         raise Refused(f"there is no application {app!r}")
+    backend = _app_backend(layout, app) or backend
     if not cid.startswith(f"{spec.service}.{spec.instance}-"):
         raise Refused(f"container {cid} is not instance {spec.instance} of {spec.service}")
     places = {
@@ -170,6 +171,16 @@ def check_spec(layout: Layout, backend: str, text: object) -> ContainerSpec:
     _check_env(spec.env)
     _check_network(spec)
     return spec
+
+
+def _app_backend(layout: Layout, app: str) -> str | None:
+    """The backend the app was created with (``create --backend``), from its own record."""
+    from kit.sandbox.state import load_app
+
+    try:
+        return load_app(layout, app).backend
+    except StateError as exc:
+        raise Refused(str(exc)) from None
 
 
 def _check_args(args: Mapping[str, Any]) -> None:

@@ -53,7 +53,7 @@ class ContainerSpec(NamedTuple):
     tcp_ports: dict[str, int]
     peers: list[Peer]
     hidden: list[str]  # host folders the container must not see
-    backend: str  # "bwrap" or "process"
+    backend: str  # "bwrap", "docker" or "process"
     # Limits (0: the platform's default) and more host folders to show read-only.
     memory: int = 0  # bytes, as set by `scale SERVICE:memory=`
     pids: int = 0
@@ -62,6 +62,9 @@ class ContainerSpec(NamedTuple):
     # The host folder of the Node.js build the container runs, shown read-only at
     # /opt/node and first on PATH ("": the machine's own node).
     node: str = ""
+    # The docker backend's engine (DOCKER_HOST) and platform image ("": other backends).
+    engine: str = ""
+    image: str = ""
 
     def to_json(self) -> str:
         return json.dumps(self._asdict())
@@ -84,8 +87,16 @@ class Inside(NamedTuple):
     netns: bool
 
 
+BOXED = ("bwrap", "docker")  # the backends whose containers are boundaries
+
+
+def boxed(backend: str) -> bool:
+    """Whether ``backend`` runs containers (own root, user and network), not host processes."""
+    return backend in BOXED
+
+
 def inside(spec: ContainerSpec) -> Inside:
-    if spec.backend == "bwrap":
+    if boxed(spec.backend):
         return Inside(HOME, SELF_SOCKETS, SERVICE_SOCKETS, LOG_DIR, True)
     return Inside(spec.home, spec.sockets, spec.services, f"{spec.home}/.dotkit/log", False)
 
@@ -210,11 +221,78 @@ def bwrap_argv(
     return plan.launcher_argv(made)
 
 
-def host_env() -> dict[str, str]:
-    """The environment of the host processes that start containers."""
+def docker_argv(
+    spec: ContainerSpec,
+    command: Sequence[str],
+    *,
+    kind: str,
+    env: Mapping[str, str] = {},
+    app_env: bool = False,
+    info_fd: int | None = None,
+) -> list[str]:
+    """:func:`bwrap_argv`'s container, on the Docker engine ``spec.engine`` names."""
+    from kit.engine.image import build_ref
+    from kit.sandbox import dockerbox
+    from kit.sandbox.isolation.plan import host_user
+    from kit.sandbox.isolation.rootfs import PRIVATE
+
+    if not spec.engine or not spec.image:
+        raise ValueError(f"container {spec.cid} names no Docker engine and image")
+    inner = list(command)
+    if app_env:
+        inner = [PYTHON, "-m", "kit.sandbox.cinit", "--exec", f"{PRIVATE}/cinit.json", "--", *inner]
+    uid, gid = host_user(sandbox_key(spec))
+    plan = dockerbox.DockerPlan(
+        box=_box(spec, inner, kind, env),
+        name=dockerbox.container_name(sandbox_key(spec), spec.app, spec.cid, kind),
+        image=build_ref(spec.image) if kind == "build" else spec.image,
+        engine=spec.engine,
+        uid=uid,
+        gid=gid,
+        limits=limits_of(spec, kind),
+        sandbox=dockerbox.sandbox_label(sandbox_key(spec)),
+        info_fd=info_fd,
+    )
+    return dockerbox.launcher_argv(plan)
+
+
+def isolated_argv(
+    spec: ContainerSpec,
+    command: Sequence[str],
+    *,
+    netns: bool = True,
+    kind: str | None = None,
+    env: Mapping[str, str] = {},
+    app_env: bool = False,
+    info_fd: int | None = None,
+) -> list[str]:
+    """The host command that runs ``command`` in ``spec``'s container, on its backend
+    (``bwrap`` or ``docker``); the arguments are :func:`bwrap_argv`'s."""
+    kind = kind or ("hook" if netns else "build")
+    if spec.backend == "docker":
+        return docker_argv(spec, command, kind=kind, env=env, app_env=app_env, info_fd=info_fd)
+    return bwrap_argv(spec, command, kind=kind, env=env, app_env=app_env, info_fd=info_fd)
+
+
+def discard(spec: ContainerSpec) -> None:
+    """Remove a stopped container's remains: on the docker backend, the engine's
+    container (its launcher removes it, unless the launcher was killed first)."""
+    if spec.backend != "docker":
+        return
+    from kit.sandbox import dockerbox
+
+    name = dockerbox.container_name(sandbox_key(spec), spec.app, spec.cid)
+    dockerbox.remove(spec.engine, name)
+
+
+def host_env(spec: ContainerSpec | None = None) -> dict[str, str]:
+    """The environment of the host processes that start ``spec``'s containers."""
     from kit.sandbox.isolation.plan import launcher_env
 
-    return launcher_env()
+    env = launcher_env()
+    if spec is not None and spec.backend == "docker":
+        env["DOCKER_HOST"] = spec.engine
+    return env
 
 
 def hosts_file(spec: ContainerSpec) -> str:
@@ -229,15 +307,15 @@ def hosts_file(spec: ContainerSpec) -> str:
 
 def cinit_command(spec: ContainerSpec) -> list[str]:
     config = f"{inside(spec).home}/.dotkit/cinit.json"
-    python = PYTHON if spec.backend == "bwrap" else sys.executable
+    python = PYTHON if boxed(spec.backend) else sys.executable
     return [python, "-m", "kit.sandbox.cinit", config]
 
 
 def container_argv(spec: ContainerSpec, info_fd: int | None = None) -> list[str]:
     """The full command that starts the container's process tree."""
     command = cinit_command(spec)
-    if spec.backend == "bwrap":
-        return bwrap_argv(spec, command, kind="service", info_fd=info_fd)
+    if boxed(spec.backend):
+        return isolated_argv(spec, command, kind="service", info_fd=info_fd)
     return command
 
 
@@ -246,7 +324,7 @@ def process_env(spec: ContainerSpec, extra: Mapping[str, str] = {}) -> dict[str,
     PATH when the container runs one)."""
     base = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TERM", "TZ")}
     base.setdefault("PATH", os.defpath)
-    if spec.node and spec.backend == "bwrap":
+    if spec.node and boxed(spec.backend):
         from kit.sandbox.isolation.rootfs import NODE_BIN
 
         base["PATH"] = f"{NODE_BIN}:{base['PATH']}"

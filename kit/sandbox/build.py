@@ -26,7 +26,8 @@ from kit.errors import OperationFailed
 from kit.platform.facts import BUILD_TIMEOUT_S
 from kit.platform.model import Service
 from kit.proc import CommandFailed, output_tail
-from kit.sandbox.backend import HOME, ContainerSpec, bwrap_argv, host_env, process_env
+from kit.sandbox.backend import HOME, ContainerSpec, boxed, host_env, isolated_argv, process_env
+from kit.sandbox.dockerbox import DockerTarget
 from kit.sandbox.isolation.rootfs import NODE_BIN, NODE_DIR, PATH, scrub_reserved
 from kit.sandbox.nodejs import npm
 from kit.sandbox.seams import HOST, Runner
@@ -169,6 +170,7 @@ def build_service(
     timeout: float = BUILD_TIMEOUT,
     runner: Runner = HOST,
     node: Node | None = None,
+    docker: DockerTarget | None = None,
 ) -> BuildResult:
     started = time.monotonic()
     deadline = started + timeout
@@ -207,7 +209,7 @@ def build_service(
             work.mkdir(parents=True)
         _replace_code(work, revision, service.approot)
         _set_current(work, service.approot)
-        step = Step(work, backend, hidden, log, deadline, timeout, runner, node)
+        step = Step(work, backend, hidden, log, deadline, timeout, runner, node, docker)
         for name, command in steps:
             _run_step(step, name, command)
     except BaseException:
@@ -235,17 +237,19 @@ class Step(NamedTuple):
     limit: float
     runner: Runner
     node: Node | None
+    docker: DockerTarget | None = None
 
 
 def _step_command(step: Step, name: str, command: str) -> tuple[list[str], dict[str, str]]:
     """The host argv and environment that run one step in the build container."""
-    boxed = step.backend == "bwrap"
-    node_dir = str(step.node.folder) if step.node and boxed else ""
+    isolated = boxed(step.backend)
+    node_dir = str(step.node.folder) if step.node and isolated else ""
     spec = ContainerSpec(
         cid="build", app="", service="", instance=0, home=str(step.work),
         sockets=str(step.work / ".dotkit"), services=str(step.work / ".dotkit"), env={},
         http=False, tcp_ports={}, peers=[], hidden=step.hidden, backend=step.backend,
-        node=node_dir,
+        node=node_dir, engine=step.docker.engine if step.docker else "",
+        image=step.docker.image if step.docker else "",
     )  # fmt: skip
     env = {"npm_config_update_notifier": "false", "npm_config_loglevel": "warn"}
     # Hooks run in a login shell, which finds the service's node first; npm runs as
@@ -253,12 +257,13 @@ def _step_command(step: Step, name: str, command: str) -> tuple[list[str], dict[
     # today's registry), building addons against the service's node's headers.
     shell = "-lc"
     if name == NPM_STEP and step.node is not None:
-        env.update(npm.install_env(step.node.version, NODE_DIR if boxed else str(step.node.folder)))
-        if boxed:
+        headers = NODE_DIR if isolated else str(step.node.folder)
+        env.update(npm.install_env(step.node.version, headers))
+        if isolated:
             shell, env["PATH"] = "-c", f"{PATH}:{NODE_BIN}"
-    if boxed:
+    if isolated:
         inner = ["/bin/sh", shell, f"cd {HOME}/current && {command}"]
-        return bwrap_argv(spec, inner, netns=False, env=env), host_env()
+        return isolated_argv(spec, inner, netns=False, env=env), host_env(spec)
     argv = ["/bin/sh", "-lc", f"cd {step.work}/current && {command}"]
     return argv, process_env(spec, {"HOME": str(step.work), **env})
 

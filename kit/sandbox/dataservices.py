@@ -40,7 +40,14 @@ def problem(service_type: str, runs: frozenset[str] = RUNS, backend: str = "bwra
         )
     if service_type not in CAN_RUN:
         return f"the sandbox does not run {service_type} services"
-    if service_type == "redis":
+    if backend == "docker":  # the platform image's servers, not this machine's
+        if service_type != "redis":
+            return (
+                f"the docker backend's platform image has redis-server but no {service_type} "
+                "server; create the app without --backend docker (bubblewrap runs this "
+                "machine's server), or remove the service from dotcloud.yml"
+            )
+    elif service_type == "redis":
         if shutil.which("redis-server") is None:
             return (
                 "redis needs redis-server, which is not installed here (the Debian package "

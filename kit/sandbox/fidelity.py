@@ -20,6 +20,7 @@ from dataclasses import dataclass
 ALWAYS = "always"
 PROCESS = "process"  # only with the plain-process backend (no bubblewrap)
 HOST_NODE = "host-node"  # only with --node-version host
+DOCKER = "docker"  # only for apps created with --backend docker
 
 
 @dataclass(frozen=True)
@@ -305,13 +306,42 @@ DIFFERENCES: tuple[Difference, ...] = (
         "DOCS09 guides/build-file.rst",
         when=PROCESS,
     ),
+    Difference(
+        "docker-uid",
+        "the dotcloud user",
+        "uid 1000",
+        "named dotcloud, with a uid of the sandbox's own (the engine maps no user namespace)",
+        "a Docker engine without userns-remap runs a container's user as the same host uid",
+        "DOCS09 guides/ssh.rst",
+        when=DOCKER,
+    ),
+    Difference(
+        "docker-sql",
+        "mysql and postgresql services",
+        "run by the platform",
+        "refused: the platform image has redis-server only",
+        "the image is kept small: the vfs storage driver copies it for every container",
+        "DOCS09 guides/build-file.rst",
+        when=DOCKER,
+    ),
+    Difference(
+        "docker-limits",
+        "memory limit reports",
+        "the dashboard showed memory use against the reserved RAM",
+        "dotkit limits reports nothing: the engine holds the limits and its own counters",
+        "the kit reads bubblewrap containers' control groups, not the engine's",
+        "DOCS09 guides/scaling.rst",
+        when=DOCKER,
+    ),
 )
 
 
 def applicable(*, backend: str, node: str = "platform") -> list[Difference]:
     """The rows that hold for a sandbox with this backend and Node.js choice."""
     conditions = {ALWAYS}
-    if backend != "bwrap":
+    if backend == "docker":
+        conditions.add(DOCKER)
+    elif backend != "bwrap":
         conditions.add(PROCESS)
     if node == "host":
         conditions.add(HOST_NODE)
@@ -338,10 +368,11 @@ def markdown(rows: Iterable[Difference] = DIFFERENCES) -> str:
         ALWAYS: "Always",
         HOST_NODE: "With `--node-version host`",
         PROCESS: "Without bubblewrap (the plain-process backend)",
+        DOCKER: "On a Docker engine (`create --backend docker`)",
     }
     items = list(rows)
     blocks = []
-    for when in (ALWAYS, HOST_NODE, PROCESS):
+    for when in (ALWAYS, HOST_NODE, PROCESS, DOCKER):
         group = [row for row in items if row.when == when]
         if not group:
             continue

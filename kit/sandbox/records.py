@@ -28,6 +28,13 @@ from kit.sandbox.layout import APP_NAME
 
 FORMAT = 2
 TCP_PORT_BASE = FIRST_CUSTOM_PORT
+BACKENDS = ("bwrap", "docker", "process")
+BACKEND = Form(re.compile("|".join(BACKENDS)), "bwrap, docker or process")
+ENGINE = Form(
+    re.compile(r"unix:///[A-Za-z0-9_./-]{1,200}|tcp://[A-Za-z0-9.-]{1,253}:[0-9]{1,5}"),
+    "a Docker engine address, unix:///PATH or tcp://HOST:PORT",
+)
+IMAGE = Form(re.compile(r"dotkit/platform:[0-9a-f]{16}"), "a platform image, dotkit/platform:KEY")
 # Public ports are drawn from the machine's free ports, but never one a container
 # binds inside (an app's PORT_<NAME>, 8080, the HTTP peers' 80, ssh's 22): a public
 # port is also where other containers' relays listen for it.
@@ -117,6 +124,7 @@ class AppRecord:
     passwords: Mapping[str, str] = dataclasses.field(default_factory=dict)
     next_deployment: int = 1
     memory: Mapping[str, int] = dataclasses.field(default_factory=dict)  # bytes, by service
+    backend: str | None = None  # "docker" (create --backend), else the machine's (None)
 
     def service(self, name: str) -> DeployedService | None:
         return next((s for s in self.services if s.name == name), None)
@@ -191,6 +199,7 @@ class AppRecord:
             passwords=f.texts("passwords", names=SERVICE),
             next_deployment=f.integer("next_deployment", 1),
             memory=f.integers("memory", names=SERVICE),
+            backend=f.optional_text("backend", pattern=BACKEND),
         )
 
 
@@ -324,8 +333,13 @@ def container_spec(f: Fields) -> ContainerSpec:
     f.flag("http")
     f.integers("tcp_ports")
     f.text_list("hidden")
-    if f.data.get("backend") not in ("bwrap", "process"):
-        raise f.fail("backend", '"bwrap" or "process"')
+    if f.data.get("backend") not in BACKENDS:
+        raise f.fail("backend", '"bwrap", "docker" or "process"')
+    if f.data["backend"] == "docker":
+        f.text("engine", pattern=ENGINE)
+        f.text("image", pattern=IMAGE)
+    elif f.data.get("engine") or f.data.get("image"):
+        raise f.fail("engine", "empty: an engine and an image are for the docker backend")
     peers = f.data.get("peers")
     if not isinstance(peers, list) or not all(_is_peer(p) for p in peers):
         raise f.fail("peers", "a list of [host, ip, port, socket]")

@@ -19,6 +19,7 @@ from kit.sandbox.layout import Layout
 from kit.sandbox.probe import Ready
 
 if TYPE_CHECKING:
+    from kit.sandbox.dockerbox import DockerTarget
     from kit.sandbox.nodejs.fetch import NodeBuild
 
 
@@ -160,6 +161,24 @@ def registry_node(cache: Path) -> FetchNode:
     return fetch
 
 
+class DockerImage(Protocol):
+    """The engine the docker backend drives and the platform image on it, built the
+    first time (``say`` gets the build's progress)."""
+
+    def __call__(self, say: Callable[[str], None]) -> DockerTarget: ...
+
+
+def engine_image(cache: Path) -> DockerImage:
+    """``DOCKER_HOST`` (else the usual socket), and the image built into ``cache``."""
+
+    def ensure(say: Callable[[str], None]) -> DockerTarget:
+        from kit.sandbox.dockerbox import ensure_target
+
+        return ensure_target(cache, say)
+
+    return ensure
+
+
 @dataclass(frozen=True)
 class Seams:
     clock: Clock
@@ -169,12 +188,14 @@ class Seams:
     free_port: Callable[[], int]  # a free TCP port on 127.0.0.1, for a router
     password: Callable[[], str]  # a new data service's password
     node: FetchNode  # the Node.js build a service's config: node_version names
+    docker: DockerImage  # the docker backend's engine and platform image, built if need be
 
 
 def system(layout: Layout) -> Seams:
     """The real clock, programs and platform process."""
     import secrets
 
+    from kit.paths import cache_dir
     from kit.sandbox.probe import wait_ready
     from kit.sandbox.state import free_port
 
@@ -186,4 +207,5 @@ def system(layout: Layout) -> Seams:
         free_port=free_port,
         password=lambda: secrets.token_urlsafe(18),
         node=registry_node(layout.home / "cache" / "node"),
+        docker=engine_image(cache_dir() / "image"),
     )

@@ -66,13 +66,19 @@ def app_hint(name: str) -> str:
     return f"fix it, or start the application over with: dotkit -A {name} destroy"
 
 
-def create_app(layout: Layout, name: str, *, now: Callable[[], float] = time.time) -> AppRecord:
+def create_app(
+    layout: Layout,
+    name: str,
+    *,
+    now: Callable[[], float] = time.time,
+    backend: str | None = None,
+) -> AppRecord:
     check_app_name(name)
     ensure_home(layout)  # where the sandbox begins: the owner's alone from the start
     app = layout.app(name)
     if app.meta.exists():
         raise UsageError(f'application "{name}" already exists; pick another name')
-    record = AppRecord(name=name, created=now())
+    record = AppRecord(name=name, created=now(), backend=backend)
     save_app(layout, record)
     return record
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from kit.sandbox import fidelity
-from kit.sandbox.fidelity import ALWAYS, DIFFERENCES, HOST_NODE, PROCESS
+from kit.sandbox.fidelity import ALWAYS, DIFFERENCES, DOCKER, HOST_NODE, PROCESS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,7 +22,7 @@ def test_every_row_is_complete_and_named_once() -> None:
     ids = [row.id for row in DIFFERENCES]
     assert len(ids) == len(set(ids))
     for row in DIFFERENCES:
-        assert row.when in (ALWAYS, PROCESS, HOST_NODE), row.id
+        assert row.when in (ALWAYS, PROCESS, HOST_NODE, DOCKER), row.id
         for field in (row.behaviour, row.platform, row.sandbox, row.why, row.source):
             assert field.strip(), row.id
 
@@ -54,6 +54,9 @@ def test_rows_hold_by_backend_and_node() -> None:
     assert "process-network" in plain and "process-network" not in bwrap
     assert "host-node" in host and "host-node" not in bwrap
     assert {"os", "urls", "ssh"} <= bwrap <= plain
+    docker = {row.id for row in fidelity.applicable(backend="docker")}
+    assert "docker-uid" in docker and "docker-uid" not in bwrap | plain
+    assert bwrap <= docker and "process-network" not in docker
 
 
 def test_doctor_prints_the_rows_that_hold_here(cli, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,4 +74,4 @@ def test_the_docs_show_the_whole_table() -> None:
     table = fidelity.markdown()
     for row in DIFFERENCES:
         assert fidelity._cell(row.sandbox) in table
-    assert table.count("\n| ") == len(DIFFERENCES) + 3  # a header row per group
+    assert table.count("\n| ") == len(DIFFERENCES) + 4  # a header row per group

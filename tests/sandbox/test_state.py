@@ -194,9 +194,13 @@ def test_the_runtime_of_an_app_holds_only_its_own_containers(layout: Layout) -> 
     with pytest.raises(StateError, match=r"www\.0-d1 belongs to another application"):
         load_runtime(app)
     data = runtime.to_data()
-    data["containers"]["www.0-d1"]["backend"] = "docker"
+    data["containers"]["www.0-d1"]["backend"] = "lxc"
     write_json(app.runtime, data)
-    with pytest.raises(StateError, match=r'"containers\.www\.0-d1\.backend" should be "bwrap" or'):
+    with pytest.raises(StateError, match=r'"containers\.www\.0-d1\.backend" should be "bwrap", "d'):
+        load_runtime(app)
+    data["containers"]["www.0-d1"]["backend"] = "docker"  # without its engine and image
+    write_json(app.runtime, data)
+    with pytest.raises(StateError, match=r'"containers\.www\.0-d1\.engine"'):
         load_runtime(app)
 
 

@@ -45,6 +45,11 @@ def node_for(ctx: Context, svc: Service) -> Node | None:
     if svc.type not in NODE_VERSION_TYPES:
         return None
     requested = svc.node_version or PLATFORM_DEFAULT_NODE_VERSION
+    if ctx.docker is not None and ctx.request.node == HOST_NODE:
+        raise PushFailed(
+            "--node-version host cannot be used on the docker backend: its containers run "
+            "the platform image, which has the platform's Node.js builds, not this machine's"
+        )
     if ctx.request.node == HOST_NODE:
         ctx.log(
             f"Node.js: this machine's own node (--node-version host), not the build that "
@@ -95,6 +100,7 @@ def build_one(
         timeout=timeout,
         runner=ctx.seams.runner,
         node=node,
+        docker=ctx.docker,
     )
     ctx.log(
         f"Build completed successfully in {result.seconds:.1f} s. "

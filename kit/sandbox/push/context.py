@@ -10,6 +10,8 @@ from typing import Any
 
 from kit.errors import OperationFailed
 from kit.platform.model import App
+from kit.sandbox.backend import boxed
+from kit.sandbox.dockerbox import DockerTarget
 from kit.sandbox.layout import AppLayout, Layout
 from kit.sandbox.push.log import DeployLog
 from kit.sandbox.records import AppRecord, Deployment, Move
@@ -80,6 +82,7 @@ class Context:
     seams: Seams
     log: DeployLog
     journal: Journal
+    docker: DockerTarget | None = None  # the docker backend's engine and image
 
     @property
     def dep_id(self) -> str:
@@ -87,7 +90,7 @@ class Context:
 
     @property
     def netns(self) -> bool:
-        return self.backend == "bwrap"
+        return boxed(self.backend)
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,8 @@ def _spec(
         peers=peers,
         hidden=layout.hidden,
         backend=ctx.backend,
+        engine=ctx.docker.engine if ctx.docker else "",
+        image=ctx.docker.image if ctx.docker else "",
     )
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from kit.errors import KitError
 from kit.sandbox.backend import ContainerSpec
 from kit.sandbox.build import BUILD_TIMEOUT
+from kit.sandbox.dockerbox import DockerTarget
 from kit.sandbox.engine import backend_name
 from kit.sandbox.layout import Layout
 from kit.sandbox.probe import NotReady
@@ -83,7 +84,7 @@ def begin(
     number = record.next_deployment
     record = dataclasses.replace(record, next_deployment=number + 1)
     save_app(layout, record)
-    app, backend = layout.app(record.name), backend_name()
+    app, backend = layout.app(record.name), record.backend or backend_name()
     deployment = Deployment(
         id=f"d{number}", number=number, started=seams.clock.time(), backend=backend,
         clean=request.clean,
@@ -91,6 +92,13 @@ def begin(
     log = DeployLog(deployment_log(app, deployment.id), echo, seams.clock.time)
     ctx = Context(layout, app, backend, request, seams, log, Journal(app, deployment))
     return ctx, record
+
+
+def engine_target(ctx: Context) -> DockerTarget:
+    """The docker backend's engine and platform image (built, once, if need be)."""
+    target = ctx.seams.docker(ctx.log)
+    ctx.log(f"Docker engine {target.engine}, image {target.image}")
+    return target
 
 
 def guarded(ctx: Context, record: AppRecord) -> Deployment:
@@ -125,6 +133,8 @@ def guarded(ctx: Context, record: AppRecord) -> Deployment:
 def deploy(ctx: Context, record: AppRecord) -> None:
     request = ctx.request
     uploaded = receive(ctx, request)
+    if ctx.backend == "docker":
+        ctx = dataclasses.replace(ctx, docker=engine_target(ctx))
     app = read_app(uploaded, ctx.backend)
     check_instances(app, record)
     ctx.log(f"Deployment {ctx.dep_id} of revision {uploaded.revision} scheduled for {ctx.app.name}")

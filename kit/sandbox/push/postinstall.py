@@ -12,7 +12,14 @@ from pathlib import Path
 from kit.platform.facts import POSTINSTALL_TIMEOUT_S
 from kit.platform.model import Service
 from kit.proc import CommandFailed
-from kit.sandbox.backend import ContainerSpec, bwrap_argv, host_env, inside, process_env
+from kit.sandbox.backend import (
+    ContainerSpec,
+    boxed,
+    host_env,
+    inside,
+    isolated_argv,
+    process_env,
+)
 from kit.sandbox.push.context import Context, PushFailed
 
 
@@ -28,8 +35,8 @@ def postinstall(ctx: Context, spec: ContainerSpec, svc: Service, who: str) -> No
         return
     ctx.log("Running postinstall script...", who)
     inner = ["/bin/sh", "-lc", f"cd {inside(spec).home}/current && {command}"]
-    if spec.backend == "bwrap":  # the app's environment is read inside the container
-        argv, env = bwrap_argv(spec, inner, kind="hook", app_env=True), host_env()
+    if boxed(spec.backend):  # the app's environment is read inside the container
+        argv, env = isolated_argv(spec, inner, kind="hook", app_env=True), host_env(spec)
     else:
         argv, env = inner, process_env(spec)
     try:

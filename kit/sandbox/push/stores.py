@@ -16,7 +16,7 @@ from pathlib import Path
 from kit.platform.model import Service
 from kit.proc import output_tail
 from kit.sandbox import datastores, dbready
-from kit.sandbox.backend import ContainerSpec, bwrap_argv, host_env, process_env
+from kit.sandbox.backend import ContainerSpec, boxed, host_env, isolated_argv, process_env
 from kit.sandbox.datastores import Step
 from kit.sandbox.probe import NotReady
 from kit.sandbox.push.context import Context, Plan, PushFailed
@@ -89,8 +89,8 @@ def start(ctx: Context, plan: Plan, svc: Service, port_name: str, port: int) -> 
 def initialise(ctx: Context, svc: Service, spec: ContainerSpec, steps: list[Step]) -> None:
     """Run the one-time setup in the service's container, as its user; stop at a failure."""
     for step in steps:
-        if spec.backend == "bwrap":
-            argv, env = bwrap_argv(spec, list(step.argv), kind="hook"), host_env()
+        if boxed(spec.backend):
+            argv, env = isolated_argv(spec, list(step.argv), kind="hook"), host_env(spec)
         else:
             argv, env = list(step.argv), process_env(spec)
         done = ctx.seams.runner.run(argv, env=env, timeout=300, check=False, input=step.input)
