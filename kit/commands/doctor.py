@@ -28,7 +28,20 @@ def checks() -> list[tuple[str, bool, str]]:
         out.append(("supervisord", False, "missing: pip install supervisor"))
     out.append(("backend", True, backend_name()))
     out += isolation_checks()
+    out.append(docker_check())
     return out
+
+
+def docker_check() -> tuple[str, bool, str]:
+    """Whether ``create --backend docker`` (and ``export``) would find an engine."""
+    from kit.engine.docker import default_engine
+    from kit.sandbox.dockerbox import engine_problem
+
+    host = default_engine().host
+    problem = engine_problem(host)
+    if problem:
+        return ("docker", False, f"{problem}: --backend docker is not available")
+    return ("docker", True, f"{host}: create --backend docker runs apps there")
 
 
 def isolation_checks() -> list[tuple[str, bool, str]]:
@@ -135,5 +148,5 @@ NOT_FAITHFUL_PROCESS = fidelity.lines(r for r in fidelity.DIFFERENCES if r.when 
 
 # What the sandbox works without, by doing less (and saying so).
 OPTIONAL = frozenset(
-    {"bubblewrap", "limits", "seccomp", "in-python", "redis", "mysql", "postgresql"}
+    {"bubblewrap", "limits", "seccomp", "in-python", "redis", "mysql", "postgresql", "docker"}
 )

@@ -108,6 +108,7 @@ def info_command(ctx: click.Context, service: str | None) -> int:
 
     name = chosen_app(ctx)
     record = load_app(layout(), name)
+    backend = record.backend or backend_name()
     urls = record.urls()
     if service is None:
         rows = [
@@ -115,12 +116,12 @@ def info_command(ctx: click.Context, service: str | None) -> int:
                 item.name,
                 item.type,
                 len(record.containers.get(item.name, ())),
-                _memory(record.memory.get(item.name, 0)),
+                _memory(record.memory.get(item.name, 0), backend),
                 urls.get(item.name, "-"),
             )
             for item in record.services
         ]
-        flavor = f"sandbox ({backend_name()} backend)"
+        flavor = f"sandbox ({backend} backend)"
         for line in _framing.info_app(name, flavor, record.revision, record.current, rows):
             click.echo(line)
         return 0
@@ -129,7 +130,8 @@ def info_command(ctx: click.Context, service: str | None) -> int:
         raise UsageError(f'"{name}" has no service "{service}"')
     instances = _instance_info(name, service, record)
     lines = _framing.info_service(
-        service, svc.type, _memory(record.memory.get(service, 0)), sorted(svc.config.items()),
+        service, svc.type, _memory(record.memory.get(service, 0), backend),
+        sorted(svc.config.items()),
         [urls[service]] if service in urls else [], instances,
     )  # fmt: skip
     for line in lines:
@@ -137,12 +139,12 @@ def info_command(ctx: click.Context, service: str | None) -> int:
     return 0
 
 
-def _memory(chosen: int) -> str:
+def _memory(chosen: int, backend: str) -> str:
     """The reserved memory, as the CLI showed it (N/A where limits are not enforced)."""
-    from kit.sandbox.engine import backend_name
+    from kit.sandbox.backend import boxed
     from kit.sandbox.isolation.limits import for_container, format_size
 
-    return format_size(for_container(chosen).memory) if backend_name() == "bwrap" else "N/A"
+    return format_size(for_container(chosen).memory) if boxed(backend) else "N/A"
 
 
 def _instance_info(name: str, service: str, record: Any) -> list[Any]:

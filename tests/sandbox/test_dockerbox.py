@@ -191,3 +191,12 @@ def test_create_with_the_docker_backend_needs_an_engine(
     assert "Traceback" not in result.err
     assert cli("app", "--help").code == 0
     assert "--backend" in cli("create", "--help").out
+
+
+def test_doctor_says_whether_the_docker_backend_is_available(
+    cli: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    out = cli("doctor").out
+    line = next(line for line in out.splitlines() if line.strip().startswith("NO  docker"))
+    assert "--backend docker is not available" in line
