@@ -26,8 +26,10 @@ from kit.sandbox.backend import ContainerSpec
 from kit.sandbox.fields import Fields, Form, StateError
 from kit.sandbox.layout import APP_NAME
 
+# The numbers assigned inside containers to custom ports (kept clear of public ones).
+CUSTOM_PORTS = range(FIRST_CUSTOM_PORT, FIRST_CUSTOM_PORT + 1000)
+
 FORMAT = 2
-TCP_PORT_BASE = FIRST_CUSTOM_PORT
 BACKENDS = ("bwrap", "docker", "process")
 BACKEND = Form(re.compile("|".join(BACKENDS)), "bwrap, docker or process")
 ENGINE = Form(
@@ -143,7 +145,7 @@ class AppRecord:
         ports = dict(self.tcp_ports)
         for key in keys:
             if key not in ports:
-                ports[key] = TCP_PORT_BASE + len(ports)
+                ports[key] = FIRST_CUSTOM_PORT + len(ports)
         return dataclasses.replace(self, tcp_ports=ports)
 
     def with_public_ports(self, keys: Iterable[str], free_port: Callable[[], int]) -> AppRecord:
@@ -155,7 +157,7 @@ class AppRecord:
                 continue
             for _ in range(PORT_DRAWS):
                 port = free_port()
-                if port not in reserved and not TCP_PORT_BASE <= port < TCP_PORT_BASE + 1000:
+                if port not in reserved and port not in CUSTOM_PORTS:
                     break
             else:
                 raise StateError(f"no free port for {key} after {PORT_DRAWS} tries")
