@@ -55,6 +55,7 @@ BUILD_NODE_BIN = "/opt/node/build/bin"  # the build image's current node and npm
 LABEL = "org.dotkit.sandbox"
 _NAME = re.compile(r"[^a-zA-Z0-9_.-]+")
 START_TIMEOUT = 120.0  # docker run, on a vfs engine, copies the image first
+STAGING = "dotkit-box-"  # + the launcher's pid: the generated files of one start
 
 
 class DockerTarget(NamedTuple):
@@ -244,7 +245,8 @@ def run_args(
 def _stage(plan: DockerPlan, kit_root: Path) -> tuple[Path, list[str]]:
     """The generated files in a private folder of the platform's; its path and the
     ``/etc`` files it holds."""
-    staging = Path(tempfile.mkdtemp(prefix="dotkit-box-"))
+    _sweep(Path(tempfile.gettempdir()))
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-"))
     etc = []
     for inside, data in staged_files(plan.box, kit_root, plan.uid, plan.gid).items():
         if inside.startswith(LIB + "/"):
@@ -260,6 +262,18 @@ def _stage(plan: DockerPlan, kit_root: Path) -> tuple[Path, list[str]]:
         if folder.is_dir():
             folder.chmod(0o755)
     return staging, etc
+
+
+def _sweep(base: Path) -> None:
+    """Remove the staging folders of launchers that are gone (one killed outright,
+    say a build stopped at its time limit, cannot remove its own)."""
+    for folder in base.glob(f"{STAGING}*-*"):
+        pid = folder.name[len(STAGING) :].split("-", 1)[0]
+        if not pid.isdigit() or Path(f"/proc/{pid}").exists():
+            continue
+        with contextlib.suppress(OSError):
+            if folder.lstat().st_uid == os.geteuid() and not folder.is_symlink():
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _docker(engine: str, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:

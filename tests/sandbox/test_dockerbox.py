@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -200,3 +201,15 @@ def test_doctor_says_whether_the_docker_backend_is_available(
     out = cli("doctor").out
     line = next(line for line in out.splitlines() if line.strip().startswith("NO  docker"))
     assert "--backend docker is not available" in line
+
+
+def test_staging_folders_of_launchers_that_are_gone_are_swept(tmp_path: Path) -> None:
+    from kit.sandbox.dockerbox import STAGING, _sweep
+
+    gone = tmp_path / f"{STAGING}999999999-abc"
+    alive = tmp_path / f"{STAGING}{os.getpid()}-def"
+    other = tmp_path / "dotkit-box-notapid"
+    for folder in (gone, alive, other):
+        (folder / "etc").mkdir(parents=True)
+    _sweep(tmp_path)
+    assert not gone.exists() and alive.exists() and other.exists()
