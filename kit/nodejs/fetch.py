@@ -32,11 +32,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from kit.errors import OperationFailed
+from kit.nodejs import archive, gypi
+from kit.nodejs.versions import PACKAGE, NodeChoice, Release, branch_of, choose, releases
 from kit.paths import dotkit_home
 from kit.platform.facts import NODE_VERSIONS
 from kit.proc import CommandFailed, run
-from kit.sandbox.nodejs import archive, gypi
-from kit.sandbox.nodejs.versions import PACKAGE, NodeChoice, Release, branch_of, choose, releases
 
 DEFAULT_REGISTRY = "https://registry.npmjs.org/"
 TIMEOUT = 60.0
@@ -116,10 +116,10 @@ def ensure_node(
 ) -> NodeBuild:
     """The build for ``config: node_version`` ``requested``, fetched once and cached.
 
-    Raises :class:`~kit.sandbox.nodejs.versions.NodeVersionRefused` for a value
+    Raises :class:`~kit.nodejs.versions.NodeVersionRefused` for a value
     the platform did not offer, :class:`NodeFetchFailed` when the registry
     cannot be reached (the message names ``--node-version host``), and
-    :class:`~kit.sandbox.nodejs.archive.BadArchive` for a download that fails
+    :class:`~kit.nodejs.archive.BadArchive` for a download that fails
     its integrity check or is unsafe to unpack.
     """
     root = cache or cache_root()

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from kit.errors import InputError
-from kit.sandbox.nodejs.versions import (
+from kit.nodejs.versions import (
     NodeVersionRefused,
     NoNodeBuild,
     Release,
