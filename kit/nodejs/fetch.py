@@ -11,6 +11,10 @@ the result into place. A rename is atomic, so a half-finished download never
 looks finished; a lock makes a second concurrent fetch wait and reuse the
 first one's result. Once a build is cached, no network is needed: the list of
 releases is kept beside the builds.
+
+The platform image (:mod:`kit.engine.image`) takes its builds from here too:
+:func:`platform_releases` is the list the sandbox chooses from, and
+:func:`ensure_release` fetches one release of it the same way.
 """
 
 from __future__ import annotations
@@ -123,23 +127,80 @@ def ensure_node(
     its integrity check or is unsafe to unpack.
     """
     root = cache or cache_root()
+    with _held(root):
+        choice = choose(requested, _releases(root, where, opener, refresh))
+        folder = _ensure(choice.release, root, where, opener, progress)
+    return NodeBuild(choice, folder)
+
+
+def platform_releases(
+    *,
+    cache: Path | None = None,
+    where: Registry | None = None,
+    opener: Opener | None = None,
+    refresh: bool = False,
+) -> dict[str, Release]:
+    """The releases of the platform's branches the registry publishes, by version.
+
+    The list :func:`ensure_node` chooses from: the one kept in the cache, so no
+    network is needed once it is there; the registry is asked only when there
+    is none (or ``refresh``). Raises :class:`NodeFetchFailed` as ``ensure_node``.
+    """
+    root = cache or cache_root()
+    with _held(root):
+        return _releases(root, where, opener, refresh)
+
+
+def ensure_release(
+    release: Release,
+    *,
+    cache: Path | None = None,
+    where: Registry | None = None,
+    progress: Progress | None = None,
+    opener: Opener | None = None,
+) -> Path:
+    """The folder holding ``bin/node`` of ``release`` (one of :func:`platform_releases`),
+    downloaded, checked and unpacked once, as :func:`ensure_node` does."""
+    root = cache or cache_root()
+    with _held(root):
+        return _ensure(release, root, where, opener, progress)
+
+
+@contextlib.contextmanager
+def _held(root: Path) -> Iterator[None]:
+    """The cache folder, made if need be and locked; a failure to keep files there is named."""
     try:
         root.mkdir(parents=True, exist_ok=True)
         root.chmod(0o755)  # the containers' user reads the builds through a read-only bind
         with _locked(root / ".lock"):
-            known = None if refresh else _read_index(root)
-            if known is None:
-                where = where or registry()
-                known = _fetch_releases(where, _opener(where, opener))
-                _write_index(root, where, known)
-            choice = choose(requested, known)
-            folder = cached(choice.version, root)
-            if folder is None:
-                where = where or registry()
-                folder = _install(choice.release, root, where, _opener(where, opener), progress)
+            yield
     except OSError as exc:  # the network's errors were turned into NodeFetchFailed already
         raise _cache_error(root, exc) from None
-    return NodeBuild(choice, folder)
+
+
+def _releases(
+    root: Path, where: Registry | None, opener: Opener | None, refresh: bool
+) -> dict[str, Release]:
+    known = None if refresh else _read_index(root)
+    if known is None:
+        where = where or registry()
+        known = _fetch_releases(where, _opener(where, opener))
+        _write_index(root, where, known)
+    return known
+
+
+def _ensure(
+    release: Release,
+    root: Path,
+    where: Registry | None,
+    opener: Opener | None,
+    progress: Progress | None,
+) -> Path:
+    folder = cached(release.version, root)
+    if folder is None:
+        where = where or registry()
+        folder = _install(release, root, where, _opener(where, opener), progress)
+    return folder
 
 
 def _cache_error(root: Path, exc: OSError) -> NodeFetchFailed:
