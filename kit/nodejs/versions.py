@@ -125,6 +125,24 @@ def choose(requested: str, published: Mapping[str, Release]) -> NodeChoice:
     )
 
 
+def own_builds(published: Mapping[str, Release]) -> dict[str, Release]:
+    """Each branch with builds of its own in ``published``, and the one :func:`choose` runs.
+
+    For the platform image: a branch without a build of its own is left out
+    rather than given a newer branch's (as :func:`choose` does, with a note), so
+    the image never carries under a branch's name a build of another branch.
+    """
+    own = {}
+    for branch in NODE_VERSIONS:
+        try:
+            choice = choose(branch, published)
+        except NoNodeBuild:
+            continue
+        if choice.note is None:
+            own[branch] = choice.release
+    return own
+
+
 def _text(version: Version) -> str:
     return ".".join(map(str, version))
 
