@@ -80,7 +80,9 @@ def main() -> int:
             engine = daemon.engine
         started = time.monotonic()
         cache = Path(os.environ.get("DOTKIT_IMAGE_CACHE") or root / "image-cache")
-        image, built = build_platform_image(engine, "platform", cache, lambda line: None)
+        image, built = build_platform_image(
+            engine, "platform", cache, lambda line: None, node_cache=cache / "node"
+        )
         took = time.monotonic() - started
         print(f"platform image {image.runtime}: {'built' if built else 'present'} in {took:.1f} s")
         times: dict[str, list[tuple[float, float]]] = {"bwrap": [], "docker": []}

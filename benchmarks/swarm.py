@@ -76,7 +76,11 @@ def main() -> int:
     daemon = start_daemon(work / "d")
     env = {**os.environ, "DOCKER_HOST": daemon.engine.host, "DOTKIT_HOME": str(work / "home")}
     try:
-        build_platform_image(daemon.engine, "platform", work / "cache", lambda _: None)
+        # The builds where the export below (DOTKIT_HOME=work/home) looks for them.
+        node_cache = work / "home" / "cache" / "node"
+        build_platform_image(
+            daemon.engine, "platform", work / "cache", lambda _: None, node_cache=node_cache
+        )
         init_swarm(daemon)
         out, port = work / "guide-swarm", 18700
         t0 = time.monotonic()

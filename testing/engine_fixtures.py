@@ -54,5 +54,10 @@ def platform_image(daemon: Daemon, image_cache: Path) -> PlatformImage:
     """The image with the platform's Node.js builds from the npm registry."""
     if shutil.which("debootstrap") is None:
         pytest.skip("debootstrap is not installed (Debian package debootstrap)")
-    image, _ = build_platform_image(daemon.engine, "platform", image_cache, print)
+    # The Node.js builds beside the root file system: a session fixture runs before each
+    # test's private DOTKIT_HOME is set, and tests never write to the real one.
+    node_cache = image_cache / "node"
+    image, _ = build_platform_image(
+        daemon.engine, "platform", image_cache, print, node_cache=node_cache
+    )
     return image

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from kit import proc
+from kit.nodejs.fetch import NodeBuild
+from kit.nodejs.versions import Release, choose
 from kit.sandbox import admit
 from kit.sandbox.backend import ContainerSpec
 from kit.sandbox.client import PlatformError
 from kit.sandbox.dockerbox import DockerTarget
 from kit.sandbox.layout import Layout
-from kit.sandbox.nodejs.fetch import NodeBuild
-from kit.sandbox.nodejs.versions import Release, choose
 from kit.sandbox.probe import NotReady, Ready
 from kit.sandbox.runtime import Route, Runtime, save_runtime
 from kit.sandbox.seams import Seams

@@ -2,7 +2,8 @@
 
 Read from the source with :mod:`ast` (imports inside functions count too), so a
 lazy import cannot hide a call upwards. The table is the architecture in one
-place: the platform's facts at the bottom, then the JavaScript analysis, the
+place: the platform's facts at the bottom, then the JavaScript analysis and the
+platform's Node.js builds (which the engine's image and the sandbox both use), the
 platform model, the two pipelines (convert and verify, which do not import each
 other), the sandbox, repro, the verify server's client side, the commands, and
 the CLI with the processes that run it on top.
@@ -38,6 +39,7 @@ LAYERS: dict[str, int] = {
     "kit.platform.names": 0,
     "kit.platform.envkeys": 0,
     "kit.js": 1,
+    "kit.nodejs": 1,
     "kit.platform.model": 2,
     "kit.platform.ports": 2,
     "kit.engine": 2,

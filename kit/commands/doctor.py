@@ -85,8 +85,8 @@ def isolation_checks() -> list[tuple[str, bool, str]]:
 
 def node_checks() -> list[tuple[str, bool, str]]:
     """Which Node.js each config: node_version runs here, and what is cached."""
-    from kit.sandbox.nodejs.fetch import cache_root, cached_versions, known_releases
-    from kit.sandbox.nodejs.versions import PACKAGE, platform_branches
+    from kit.nodejs.fetch import cache_root, cached_versions, known_releases
+    from kit.nodejs.versions import PACKAGE, platform_branches
 
     known = known_releases()
     if known:

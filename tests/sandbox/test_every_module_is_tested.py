@@ -45,7 +45,7 @@ COVERED_ELSEWHERE = {
     "push/upload": "test_push_steps.py and test_push_orchestration.py",
 }
 # Packages of their own, tested by their own files (tests/sandbox/<prefix>*.py).
-OWN_PACKAGES = {"isolation": "test_isolation_", "nodejs": "test_node_", "gateway": "test_gateway_"}
+OWN_PACKAGES = {"isolation": "test_isolation_", "gateway": "test_gateway_"}
 
 
 def _modules() -> list[str]:

@@ -1,5 +1,5 @@
 """A push and the Node.js each service runs (fakes at the seams; the real builds from the
-npm registry: tests/sandbox/test_node_real.py and tests/e2e/test_fidelity.py)."""
+npm registry: tests/nodejs/test_real.py and tests/e2e/test_fidelity.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from kit.nodejs.fetch import NodeBuild
+from kit.nodejs.registry import NodeFetchFailed
 from kit.sandbox.layout import Layout
-from kit.sandbox.nodejs.fetch import NodeBuild, NodeFetchFailed
 from kit.sandbox.push import PushFailed, push
 from kit.sandbox.state import create_app
 from testing.apps import write_files

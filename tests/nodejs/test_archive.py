@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kit.sandbox.nodejs.archive import (
+from kit.nodejs.archive import (
     BadArchive,
     Integrity,
     Member,
@@ -105,7 +105,7 @@ def test_a_member_under_a_link_is_refused() -> None:
 
 
 def test_size_and_count_limits(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kit.sandbox.nodejs import archive
+    from kit.nodejs import archive
 
     monkeypatch.setattr(archive, "MAX_MEMBERS", 3)
     monkeypatch.setattr(archive, "MAX_UNPACKED", 5)

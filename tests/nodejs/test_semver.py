@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kit.sandbox.nodejs.semver import parse_version, satisfies
+from kit.nodejs.semver import parse_version, satisfies
 
 V0828 = (0, 8, 28)
 

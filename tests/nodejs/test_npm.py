@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kit.sandbox.nodejs.npm import (
+from kit.nodejs.npm import (
     Package,
     addon_check_script,
     addon_failures,

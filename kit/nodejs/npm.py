@@ -10,7 +10,7 @@ The recipe (tried on this machine with Express 3, connect-redis 1.4, hiredis
   old node cannot run them).
 * ``npm_config_target`` and ``npm_config_nodedir`` make node-gyp compile native
   addons against the chosen build's headers (``<build>/include/node``, plus
-  the gyp settings :mod:`kit.sandbox.nodejs.gypi` adds to the cache), so they
+  the gyp settings :mod:`kit.nodejs.gypi` adds to the cache), so they
   load in that node and not in the machine's. ``npm_config_build_from_source``
   makes node-pre-gyp, prebuild-install and node-gyp-build compile too, rather
   than download or pick a binary built for the machine's node. Install scripts
@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kit.sandbox.nodejs.semver import parse_version, satisfies
+from kit.nodejs.semver import parse_version, satisfies
 
 INSTALL_COMMAND = ("npm", "install", "--no-audit", "--no-fund")
 MAX_PACKAGES = 20_000

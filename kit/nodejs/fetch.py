@@ -11,6 +11,10 @@ the result into place. A rename is atomic, so a half-finished download never
 looks finished; a lock makes a second concurrent fetch wait and reuse the
 first one's result. Once a build is cached, no network is needed: the list of
 releases is kept beside the builds.
+
+The platform image (:mod:`kit.engine.image`) takes its builds from here too:
+:func:`platform_releases` is the list the sandbox chooses from, and
+:func:`ensure_release` fetches one release of it the same way.
 """
 
 from __future__ import annotations
@@ -20,44 +24,21 @@ import fcntl
 import json
 import os
 import shutil
-import ssl
 import tempfile
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from http.client import HTTPException
 from pathlib import Path
-from typing import IO, Any
 
-from kit.errors import OperationFailed
+from kit.nodejs import archive, gypi
+from kit.nodejs import registry as net
+from kit.nodejs.registry import NodeFetchFailed, Opener, Registry
+from kit.nodejs.versions import PACKAGE, NodeChoice, Release, choose, releases
 from kit.paths import dotkit_home
-from kit.platform.facts import NODE_VERSIONS
-from kit.proc import CommandFailed, run
-from kit.sandbox.nodejs import archive, gypi
-from kit.sandbox.nodejs.versions import PACKAGE, NodeChoice, Release, branch_of, choose, releases
 
-DEFAULT_REGISTRY = "https://registry.npmjs.org/"
-TIMEOUT = 60.0
-MAX_PACKUMENT = 32 << 20
 MAX_TARBALL = 256 << 20
 _CHUNK = 1 << 16
-# The registry's short packument (versions and dist only) is far smaller than the full one.
-_ACCEPT = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8"
 
 Progress = Callable[[int, int | None], None]  # bytes so far, total when known
-Opener = Callable[[str, Mapping[str, str], float], IO[bytes]]
-
-
-class NodeFetchFailed(OperationFailed):
-    """The registry could not be reached, or answered with something unusable."""
-
-
-@dataclass(frozen=True)
-class Registry:
-    url: str  # ends with "/"
-    cafile: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,20 +47,6 @@ class NodeBuild:
 
     choice: NodeChoice
     path: Path
-
-
-def registry(env: Mapping[str, str] | None = None) -> Registry:
-    """The registry and CA file npm uses here (``npm config get registry cafile``)."""
-    try:
-        done = run(["npm", "config", "get", "registry", "cafile"], env=env, timeout=30)
-    except CommandFailed:
-        return Registry(DEFAULT_REGISTRY)
-    found = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
-    url = found.get("registry", "").strip() or DEFAULT_REGISTRY
-    if not url.startswith(("https://", "http://")):
-        url = DEFAULT_REGISTRY
-    cafile = found.get("cafile", "").strip()
-    return Registry(url.rstrip("/") + "/", cafile if cafile not in ("", "null") else None)
 
 
 def cache_root() -> Path:
@@ -116,30 +83,87 @@ def ensure_node(
 ) -> NodeBuild:
     """The build for ``config: node_version`` ``requested``, fetched once and cached.
 
-    Raises :class:`~kit.sandbox.nodejs.versions.NodeVersionRefused` for a value
+    Raises :class:`~kit.nodejs.versions.NodeVersionRefused` for a value
     the platform did not offer, :class:`NodeFetchFailed` when the registry
     cannot be reached (the message names ``--node-version host``), and
-    :class:`~kit.sandbox.nodejs.archive.BadArchive` for a download that fails
+    :class:`~kit.nodejs.archive.BadArchive` for a download that fails
     its integrity check or is unsafe to unpack.
     """
     root = cache or cache_root()
+    with _held(root):
+        choice = choose(requested, _releases(root, where, opener, refresh))
+        folder = _ensure(choice.release, root, where, opener, progress)
+    return NodeBuild(choice, folder)
+
+
+def platform_releases(
+    *,
+    cache: Path | None = None,
+    where: Registry | None = None,
+    opener: Opener | None = None,
+    refresh: bool = False,
+) -> dict[str, Release]:
+    """The releases of the platform's branches the registry publishes, by version.
+
+    The list :func:`ensure_node` chooses from: the one kept in the cache, so no
+    network is needed once it is there; the registry is asked only when there
+    is none (or ``refresh``). Raises :class:`NodeFetchFailed` as ``ensure_node``.
+    """
+    root = cache or cache_root()
+    with _held(root):
+        return _releases(root, where, opener, refresh)
+
+
+def ensure_release(
+    release: Release,
+    *,
+    cache: Path | None = None,
+    where: Registry | None = None,
+    progress: Progress | None = None,
+    opener: Opener | None = None,
+) -> Path:
+    """The folder holding ``bin/node`` of ``release`` (one of :func:`platform_releases`),
+    downloaded, checked and unpacked once, as :func:`ensure_node` does."""
+    root = cache or cache_root()
+    with _held(root):
+        return _ensure(release, root, where, opener, progress)
+
+
+@contextlib.contextmanager
+def _held(root: Path) -> Iterator[None]:
+    """The cache folder, made if need be and locked; a failure to keep files there is named."""
     try:
         root.mkdir(parents=True, exist_ok=True)
         root.chmod(0o755)  # the containers' user reads the builds through a read-only bind
         with _locked(root / ".lock"):
-            known = None if refresh else _read_index(root)
-            if known is None:
-                where = where or registry()
-                known = _fetch_releases(where, _opener(where, opener))
-                _write_index(root, where, known)
-            choice = choose(requested, known)
-            folder = cached(choice.version, root)
-            if folder is None:
-                where = where or registry()
-                folder = _install(choice.release, root, where, _opener(where, opener), progress)
+            yield
     except OSError as exc:  # the network's errors were turned into NodeFetchFailed already
         raise _cache_error(root, exc) from None
-    return NodeBuild(choice, folder)
+
+
+def _releases(
+    root: Path, where: Registry | None, opener: Opener | None, refresh: bool
+) -> dict[str, Release]:
+    known = None if refresh else _read_index(root)
+    if known is None:
+        where = where or net.registry()
+        known = net.fetch_releases(where, net.url_opener(where, opener))
+        _write_index(root, where, known)
+    return known
+
+
+def _ensure(
+    release: Release,
+    root: Path,
+    where: Registry | None,
+    opener: Opener | None,
+    progress: Progress | None,
+) -> Path:
+    folder = cached(release.version, root)
+    if folder is None:
+        where = where or net.registry()
+        folder = _install(release, root, where, net.url_opener(where, opener), progress)
+    return folder
 
 
 def _cache_error(root: Path, exc: OSError) -> NodeFetchFailed:
@@ -180,56 +204,6 @@ def _write_index(root: Path, where: Registry, known: Mapping[str, Release]) -> N
     Path(tmp).replace(root / "index.json")
 
 
-def _opener(where: Registry, opener: Opener | None) -> Opener:
-    if opener is not None:
-        return opener
-    context = ssl.create_default_context(cafile=where.cafile if where.cafile else None)
-
-    def open_url(url: str, headers: Mapping[str, str], timeout: float) -> IO[bytes]:
-        request = urllib.request.Request(url, headers=dict(headers))
-        response: IO[bytes] = urllib.request.urlopen(request, timeout=timeout, context=context)
-        return response
-
-    return open_url
-
-
-def _fetch_releases(where: Registry, opener: Opener) -> dict[str, Release]:
-    url = where.url + PACKAGE
-    with _get(url, opener, where, {"Accept": _ACCEPT}) as response:
-        body = response.read(MAX_PACKUMENT + 1)
-    if len(body) > MAX_PACKUMENT:
-        raise NodeFetchFailed(f"the registry's answer for {PACKAGE} is too large to be real")
-    try:
-        packument: Any = json.loads(body)
-    except ValueError:
-        raise NodeFetchFailed(f"the registry's answer for {PACKAGE} ({url}) is not JSON") from None
-    if not isinstance(packument, dict):
-        raise NodeFetchFailed(f"the registry's answer for {PACKAGE} ({url}) is not a packument")
-    platform = {v: r for v, r in releases(packument).items() if branch_of(v) in NODE_VERSIONS}
-    return platform
-
-
-@contextlib.contextmanager
-def _get(
-    url: str, opener: Opener, where: Registry, headers: Mapping[str, str]
-) -> Iterator[IO[bytes]]:
-    try:
-        with opener(url, headers, TIMEOUT) as response:
-            yield response
-    except urllib.error.HTTPError as exc:
-        raise NodeFetchFailed(
-            f"the npm registry answered {exc.code} {exc.reason} for {url}"
-        ) from None
-    except (urllib.error.URLError, HTTPException, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        raise NodeFetchFailed(
-            f"cannot reach the npm registry at {where.url} to fetch Node.js ({reason}). "
-            "Connect this machine to the network, point npm at a reachable mirror "
-            "(npm config set registry URL), or use --node-version host to run this "
-            "machine's own node instead"
-        ) from None
-
-
 def _install(
     release: Release, root: Path, where: Registry, opener: Opener, progress: Progress | None
 ) -> Path:
@@ -261,7 +235,7 @@ def _download(
 ) -> None:
     check = archive.Integrity(release.integrity)
     done = 0
-    with dest.open("wb") as out, _get(release.tarball, opener, where, {}) as response:
+    with dest.open("wb") as out, net.get(release.tarball, opener, where, {}) as response:
         length = getattr(response, "headers", {}).get("Content-Length")
         total = int(length) if length and str(length).isdigit() else None
         while chunk := response.read(_CHUNK):
@@ -271,7 +245,7 @@ def _download(
             check.update(chunk)
             try:
                 out.write(chunk)
-            except OSError as exc:  # not the network's fault: say so before _get would
+            except OSError as exc:  # not the network's fault: say so before net.get would
                 raise _cache_error(dest.parent.parent, exc) from None
             if progress is not None:
                 progress(done, total)

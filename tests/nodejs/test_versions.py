@@ -7,11 +7,12 @@ from typing import Any
 import pytest
 
 from kit.errors import InputError
-from kit.sandbox.nodejs.versions import (
+from kit.nodejs.versions import (
     NodeVersionRefused,
     NoNodeBuild,
     Release,
     choose,
+    own_builds,
     platform_branches,
     releases,
 )
@@ -83,6 +84,17 @@ def test_packument_entries_that_are_odd_are_dropped() -> None:
     assert list(releases(packument)) == ["0.8.28"]
     assert releases({"versions": ["0.8.28"]}) == {}
     assert releases({}) == {}
+
+
+def test_the_image_carries_each_branchs_own_build_only() -> None:
+    assert own_builds(_table(PUBLISHED)) == {"v0.8.x": _table(["0.8.28"])["0.8.28"]}
+    with_v06 = _table([*PUBLISHED, "0.6.20", "0.6.3"])
+    assert {b: r.version for b, r in own_builds(with_v06).items()} == {
+        "v0.6.x": "0.6.20",
+        "v0.8.x": "0.8.28",
+    }
+    assert own_builds(_table(["0.10.0"])) == {}
+    assert own_builds({}) == {}
 
 
 def test_doctor_table() -> None:

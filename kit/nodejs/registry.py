@@ -1,0 +1,110 @@
+"""Talking to the npm registry about Node.js: which registry, the release list, one download.
+
+The registry is the one npm is configured with (``npm config get registry
+cafile``), so a mirror and its CA work. The answers are hostile input: sizes
+are capped, the packument is read by :func:`kit.nodejs.versions.releases`,
+and every way the network can fail becomes one :class:`NodeFetchFailed` that
+says what to do. ``opener`` is the seam tests replace with a registry in a dict.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import ssl
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from http.client import HTTPException
+from typing import IO, Any
+
+from kit.errors import OperationFailed
+from kit.nodejs.versions import PACKAGE, Release, branch_of, releases
+from kit.platform.facts import NODE_VERSIONS
+from kit.proc import CommandFailed, run
+
+DEFAULT_REGISTRY = "https://registry.npmjs.org/"
+TIMEOUT = 60.0
+MAX_PACKUMENT = 32 << 20
+# The registry's short packument (versions and dist only) is far smaller than the full one.
+_ACCEPT = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8"
+
+Opener = Callable[[str, Mapping[str, str], float], IO[bytes]]
+
+
+class NodeFetchFailed(OperationFailed):
+    """The registry could not be reached, or answered with something unusable."""
+
+
+@dataclass(frozen=True)
+class Registry:
+    url: str  # ends with "/"
+    cafile: str | None = None
+
+
+def registry(env: Mapping[str, str] | None = None) -> Registry:
+    """The registry and CA file npm uses here (``npm config get registry cafile``)."""
+    try:
+        done = run(["npm", "config", "get", "registry", "cafile"], env=env, timeout=30)
+    except CommandFailed:
+        return Registry(DEFAULT_REGISTRY)
+    found = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+    url = found.get("registry", "").strip() or DEFAULT_REGISTRY
+    if not url.startswith(("https://", "http://")):
+        url = DEFAULT_REGISTRY
+    cafile = found.get("cafile", "").strip()
+    return Registry(url.rstrip("/") + "/", cafile if cafile not in ("", "null") else None)
+
+
+def url_opener(where: Registry, given: Opener | None = None) -> Opener:
+    """``given`` (a test's), else HTTPS with the CA file npm uses."""
+    if given is not None:
+        return given
+    context = ssl.create_default_context(cafile=where.cafile if where.cafile else None)
+
+    def open_url(url: str, headers: Mapping[str, str], timeout: float) -> IO[bytes]:
+        request = urllib.request.Request(url, headers=dict(headers))
+        response: IO[bytes] = urllib.request.urlopen(request, timeout=timeout, context=context)
+        return response
+
+    return open_url
+
+
+def fetch_releases(where: Registry, opener: Opener) -> dict[str, Release]:
+    """The releases of the platform's branches in the registry's packument, by version."""
+    url = where.url + PACKAGE
+    with get(url, opener, where, {"Accept": _ACCEPT}) as response:
+        body = response.read(MAX_PACKUMENT + 1)
+    if len(body) > MAX_PACKUMENT:
+        raise NodeFetchFailed(f"the registry's answer for {PACKAGE} is too large to be real")
+    try:
+        packument: Any = json.loads(body)
+    except ValueError:
+        raise NodeFetchFailed(f"the registry's answer for {PACKAGE} ({url}) is not JSON") from None
+    if not isinstance(packument, dict):
+        raise NodeFetchFailed(f"the registry's answer for {PACKAGE} ({url}) is not a packument")
+    platform = {v: r for v, r in releases(packument).items() if branch_of(v) in NODE_VERSIONS}
+    return platform
+
+
+@contextlib.contextmanager
+def get(
+    url: str, opener: Opener, where: Registry, headers: Mapping[str, str]
+) -> Iterator[IO[bytes]]:
+    """The answer to ``url``; what goes wrong on the way is a :class:`NodeFetchFailed`."""
+    try:
+        with opener(url, headers, TIMEOUT) as response:
+            yield response
+    except urllib.error.HTTPError as exc:
+        raise NodeFetchFailed(
+            f"the npm registry answered {exc.code} {exc.reason} for {url}"
+        ) from None
+    except (urllib.error.URLError, HTTPException, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise NodeFetchFailed(
+            f"cannot reach the npm registry at {where.url} to fetch Node.js ({reason}). "
+            "Connect this machine to the network, point npm at a reachable mirror "
+            "(npm config set registry URL), or use --node-version host to run this "
+            "machine's own node instead"
+        ) from None
