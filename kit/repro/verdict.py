@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from kit.findings import Finding
@@ -41,6 +42,15 @@ def _short(probe: Probe) -> str:
     return first_line(probe.detail)
 
 
+def _names(problem: str, location: str) -> bool:
+    """Whether ``problem`` names ``location`` as a whole (a folder ``shop`` is not named
+    by ``shop/server.js:31:8``, nor line 3 by line 31)."""
+    if not location:
+        return False
+    whole = re.compile(rf"(?<![\w./-]){re.escape(location)}(?![\w/.-]|:\d)")
+    return whole.search(problem) is not None
+
+
 def explaining(
     stage: str, problem: str, findings: Sequence[Finding]
 ) -> tuple[tuple[Finding, ...], tuple[Finding, ...]]:
@@ -53,6 +63,6 @@ def explaining(
     errors = [f for f in findings if f.severity == "error"]
     rest = tuple(f for f in findings if f.severity != "error")
     if stage == "push":
-        named = [f for f in errors if f"[{f.rule}]" in problem or f.location in problem]
+        named = [f for f in errors if f"[{f.rule}]" in problem or _names(problem, f.location)]
         errors = named + [f for f in errors if f not in named]
     return tuple(errors), rest

@@ -135,3 +135,32 @@ def test_a_redis_app_as_a_swarm_stack(
         assert int(json.loads(str(after))["count"]) > before
     finally:
         docker(daemon.engine, "stack", "rm", "counter", check=False)
+
+
+def test_image_build_is_a_no_op_when_nothing_changed_and_takes_an_image_from(
+    daemon: Daemon,
+    platform_image: PlatformImage,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", daemon.engine.host)
+    assert main(["image", "build"]) == 0
+    out = capsys.readouterr()
+    assert out.out.strip() == platform_image.runtime
+    assert "already in the engine (inputs unchanged)" in out.err
+
+    def image_id(ref: str) -> str:
+        return docker(daemon.engine, "image", "inspect", "--format", "{{.Id}}", ref).stdout.strip()
+
+    before = {ref: image_id(ref) for ref in (platform_image.runtime, platform_image.build)}
+    docker(daemon.engine, "tag", platform_image.runtime, "registry.example/team/platform:1")
+    try:
+        assert main(["image", "build", "--from", "registry.example/team/platform:1"]) == 0
+        said = capsys.readouterr().out
+        assert "are registry.example/team/platform:1" in said
+        assert image_id(platform_image.build) == before[platform_image.runtime]  # no pull
+    finally:  # the session's other tests use the images as built
+        for ref, found in before.items():
+            docker(daemon.engine, "tag", found, ref)
+        docker(daemon.engine, "rmi", "registry.example/team/platform:1", check=False)
+    assert {ref: image_id(ref) for ref in before} == before
