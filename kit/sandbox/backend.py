@@ -179,34 +179,13 @@ def _box(spec: ContainerSpec, command: Sequence[str], kind: str, env: Mapping[st
     )
 
 
-def bwrap_argv(
-    spec: ContainerSpec,
-    command: Sequence[str],
-    *,
-    netns: bool = True,
-    kind: str | None = None,
-    env: Mapping[str, str] = {},
-    app_env: bool = False,
-    info_fd: int | None = None,
+def _bwrap_argv(
+    spec: ContainerSpec, inner: list[str], kind: str, env: Mapping[str, str], info_fd: int | None
 ) -> list[str]:
-    """The host command that runs ``command`` in ``spec``'s container, isolated.
-
-    ``kind`` is "service" (the container's long-running tree), "build"
-    (``netns=False``: the host's network, for npm) or "hook" (postinstall,
-    in a fresh instance of the service's container). ``env`` is what the
-    command starts with; ``app_env`` adds the app's environment, read *inside*
-    the container from the platform's ``~/.dotkit/cinit.json``. Start the
-    command with :func:`host_env` as its environment, never the app's.
-    """
     from kit.sandbox.isolation import plan
-    from kit.sandbox.isolation.rootfs import PRIVATE
 
     if bwrap_path() is None:
         raise FileNotFoundError("bwrap")
-    kind = kind or ("hook" if netns else "build")
-    inner = list(command)
-    if app_env:
-        inner = [PYTHON, "-m", "kit.sandbox.cinit", "--exec", f"{PRIVATE}/cinit.json", "--", *inner]
     box = _box(spec, inner, kind, env)
     app, cid = group_of(spec, kind)
     made = plan.make(
@@ -221,26 +200,16 @@ def bwrap_argv(
     return plan.launcher_argv(made)
 
 
-def docker_argv(
-    spec: ContainerSpec,
-    command: Sequence[str],
-    *,
-    kind: str,
-    env: Mapping[str, str] = {},
-    app_env: bool = False,
-    info_fd: int | None = None,
+def _docker_argv(
+    spec: ContainerSpec, inner: list[str], kind: str, env: Mapping[str, str], info_fd: int | None
 ) -> list[str]:
-    """:func:`bwrap_argv`'s container, on the Docker engine ``spec.engine`` names."""
+    """The same container on the Docker engine ``spec.engine`` names."""
     from kit.engine.image import build_ref
     from kit.sandbox import dockerbox
     from kit.sandbox.isolation.plan import host_user
-    from kit.sandbox.isolation.rootfs import PRIVATE
 
     if not spec.engine or not spec.image:
         raise ValueError(f"container {spec.cid} names no Docker engine and image")
-    inner = list(command)
-    if app_env:
-        inner = [PYTHON, "-m", "kit.sandbox.cinit", "--exec", f"{PRIVATE}/cinit.json", "--", *inner]
     uid, gid = host_user(sandbox_key(spec))
     plan = dockerbox.DockerPlan(
         box=_box(spec, inner, kind, env),
@@ -266,12 +235,25 @@ def isolated_argv(
     app_env: bool = False,
     info_fd: int | None = None,
 ) -> list[str]:
-    """The host command that runs ``command`` in ``spec``'s container, on its backend
-    (``bwrap`` or ``docker``); the arguments are :func:`bwrap_argv`'s."""
+    """The host command that runs ``command`` in ``spec``'s container, isolated, on its
+    backend: bubblewrap (:mod:`kit.sandbox.isolation`) or a Docker engine
+    (:mod:`kit.sandbox.dockerbox`).
+
+    ``kind`` is "service" (the container's long-running tree), "build"
+    (``netns=False``: the host's network, for npm) or "hook" (postinstall,
+    in a fresh instance of the service's container). ``env`` is what the
+    command starts with; ``app_env`` adds the app's environment, read *inside*
+    the container from the platform's ``~/.dotkit/cinit.json``. Start the
+    command with :func:`host_env` as its environment, never the app's.
+    """
+    from kit.sandbox.isolation.rootfs import PRIVATE
+
     kind = kind or ("hook" if netns else "build")
-    if spec.backend == "docker":
-        return docker_argv(spec, command, kind=kind, env=env, app_env=app_env, info_fd=info_fd)
-    return bwrap_argv(spec, command, kind=kind, env=env, app_env=app_env, info_fd=info_fd)
+    inner = list(command)
+    if app_env:
+        inner = [PYTHON, "-m", "kit.sandbox.cinit", "--exec", f"{PRIVATE}/cinit.json", "--", *inner]
+    start = _docker_argv if spec.backend == "docker" else _bwrap_argv
+    return start(spec, inner, kind, env, info_fd)
 
 
 def discard(spec: ContainerSpec) -> None:
