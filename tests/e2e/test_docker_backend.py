@@ -28,13 +28,14 @@ from .test_platform import (  # noqa: F401 (collected again, on this module's sa
     test_zero_failed_requests_while_pushing_a_stateless_service,
 )
 from .test_push import (  # noqa: F401
-    test_build_cache_clean_and_failing_prebuild,
     test_guide_sample_pushed_and_answering,
     test_listening_on_3535_fails_the_push_and_names_the_line,
     test_postinstall_and_the_build_time_limit,
 )
 
 pytestmark = [pytest.mark.e2e, needs_node]
+# The build cache's decisions are the builder's own, the same on both backends: its test runs
+# once, on bubblewrap; every push here runs its build steps on the engine.
 
 
 class DockerSandbox(Sandbox):
