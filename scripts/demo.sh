@@ -3,20 +3,22 @@
 # verified, pushed to the local sandbox and answered over HTTP, each gear on the
 # Node.js its config: node_version names (v0.8.x: the official v0.8.28 build,
 # fetched once from the npm registry). Sets itself up first; run it again to
-# push again. Stop the app with the command it prints.
+# push again. Stop the app with the command it prints. DEMO_OUT names another
+# folder for the converted app (default: build/portedapp).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 scripts/setup.sh
 dotkit="$root/.venv/bin/dotkit"
 app=portedapp
-out="$root/build/$app"
+out="${DEMO_OUT:-$root/build/$app}"
+shown="${DEMO_OUT:-build/$app}"
 
-echo "==> 1. convert: dotkit convert sample_apps/nodesocket-guide -o build/$app --force --fix"
+echo "==> 1. convert: dotkit convert sample_apps/nodesocket-guide -o $shown --force --fix"
 "$dotkit" convert sample_apps/nodesocket-guide -o "$out" --force --fix
 
 echo
-echo "==> 2. verify: dotkit verify build/$app"
+echo "==> 2. verify: dotkit verify $shown"
 "$dotkit" verify "$out"
 
 echo
@@ -30,12 +32,18 @@ fi
 "$dotkit" push
 
 echo
-echo "==> 4. ask each gear over HTTP"
-"$dotkit" url | while read -r line; do
+echo "==> 4. ask each gear over HTTP, by name, and over HTTPS"
+# HTTPS is signed by the sandbox's own CA; `dotkit url --trust` says where it is.
+ca="$("$dotkit" url --trust | awk '$1 ~ /\.pem$/ { print $1; exit }')"
+"$dotkit" url | grep -E '^[a-z0-9_]+( \([^)]*\))?: https?://' | while read -r line; do
   service=${line%%: *}
   url=${line#*: }
   echo "--- $service at $url"
-  curl -fsS --max-time 10 "$url"
+  case "$url" in
+    https://*) curl -fsS --max-time 10 --cacert "$ca" "$url" ;;
+    *) curl -fsS --max-time 10 "$url" ;;
+  esac
+  echo
 done
 
 echo
@@ -51,8 +59,8 @@ done
 
 echo
 echo "Both gears are running in the sandbox. Look around:"
-echo "  cd build/$app && $dotkit info        # services and URLs"
-echo "  cd build/$app && $dotkit logs gear1  # supervisord and node logs (Ctrl-C to stop)"
-echo "  cd build/$app && $dotkit run gear1 -- supervisorctl status"
+echo "  cd $out && $dotkit info        # services and URLs"
+echo "  cd $out && $dotkit logs gear1  # supervisord and node logs (Ctrl-C to stop)"
+echo "  cd $out && $dotkit run gear1 -- supervisorctl status"
 echo "Stop and remove everything:"
-echo "  cd build/$app && $dotkit -y destroy"
+echo "  cd $out && $dotkit -y destroy"
