@@ -72,6 +72,20 @@ def _answers(url: str) -> bool:
         return False
 
 
+# Lines of a failed push that say why: npm's own reason, a program's error, a refusal.
+_REASONS = ("npm error network request", "npm error notarget", "npm error 404", "Error:",
+            "SyntaxError", "is not responsive", "exited with status", "ECONNREFUSED")  # fmt: skip
+
+
+def _why(output: str) -> str:
+    """The line of a failed push's output that says why, else its last lines."""
+    lines = [line.split(": ", 1)[-1].strip() for line in output.splitlines() if line.strip()]
+    for line in lines:
+        if any(reason in line for reason in _REASONS):
+            return line[:240]
+    return " / ".join(lines[-2:])[-240:]
+
+
 def _push(name: str, app: Path, home: Path, timeout: float) -> tuple[bool, bool, str]:
     created = _dotkit(["-y", "create", name], app, home, timeout)
     if created.returncode != 0:
@@ -82,8 +96,7 @@ def _push(name: str, app: Path, home: Path, timeout: float) -> tuple[bool, bool,
         urls = _dotkit(["url"], app, home, 60).stdout.splitlines()
         answered = any(_answers(line.split(": ", 1)[1]) for line in urls if ": " in line)
     else:
-        lines = [line for line in (pushed.stdout + pushed.stderr).splitlines() if line.strip()]
-        note = " / ".join(lines[-2:])[-240:]
+        note = _why(pushed.stdout + pushed.stderr)
     _dotkit(["-y", "destroy"], app, home, 120)
     return pushed.returncode == 0, answered, note
 
