@@ -27,6 +27,19 @@ def format_option(*choices: str) -> Callable[[F], F]:
     )
 
 
+def image_node_option(func: F) -> F:
+    """``--node-version platform|host``: the Node.js the platform image carries."""
+    return click.option(
+        "--node-version",
+        "node_mode",
+        type=click.Choice(["platform", "host"]),
+        default="platform",
+        show_default=True,
+        help="The platform image's Node.js: the platform's builds from the npm registry, "
+        "or this machine's node for every branch.",
+    )(func)
+
+
 def protocol_options(func: F) -> F:
     """``--git`` / ``--rsync``: how pushes from a connected folder upload by default."""
     func = click.option(

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from kit.commands._options import format_option
+from kit.commands._options import format_option, image_node_option
 
 TARGETS = ("compose", "swarm", "kubernetes")
 
@@ -16,14 +16,7 @@ TARGETS = ("compose", "swarm", "kubernetes")
     "-o", "--output", "out", type=click.Path(path_type=Path), required=True, help="Folder to write."
 )
 @click.option("--name", help="The app's name (DOTCLOUD_PROJECT).  [default: APP's folder name]")
-@click.option(
-    "--node-version",
-    "node_mode",
-    type=click.Choice(["platform", "host"]),
-    default="platform",
-    show_default=True,
-    help="The platform image's Node.js: the platform's builds, or this machine's node.",
-)
+@image_node_option
 @click.option(
     "--port-base",
     type=int,

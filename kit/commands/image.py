@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import click
 
+from kit.commands._options import image_node_option
+
 
 @click.group("image")
 def image_group() -> None:
@@ -9,14 +11,7 @@ def image_group() -> None:
 
 
 @click.command("build")
-@click.option(
-    "--node-version",
-    "node_mode",
-    type=click.Choice(["platform", "host"]),
-    default="platform",
-    show_default=True,
-    help="The platform's Node.js builds from the npm registry, or this machine's node.",
-)
+@image_node_option
 @click.option(
     "--from",
     "from_image",
