@@ -1,15 +1,20 @@
 """Is the new instance responsive? Asked of the instance itself, never by a fixed sleep.
 
-Three sources, polled every few milliseconds: an HTTP request through the
-container's relay socket (the way the router will reach it), supervisord's own
-view of its programs (over its XML-RPC socket), and the container's listening
-sockets, read from ``/proc/<pid>/net/tcp`` of a process in its network namespace.
+Three sources, polled every few milliseconds: an HTTP request to port 8080,
+supervisord's own view of its programs (over its XML-RPC socket), and the
+container's listening sockets, read from ``/proc/<pid>/net/tcp`` of a process in
+its network namespace.
 
 The request is what a browser sends (``Accept``, ``Accept-Language``, the
-service's own ``Host``), since an app may route on them. When the app was
-listening, took the request and then died, the failure says that the probe's
-request is what it was answering: an app that crashes on its first request
-must not look like one that never started.
+service's own ``Host``), since an app may route on them. It goes the way the
+router's requests go: from a socket made inside the container's network
+namespace, straight to ``127.0.0.1:8080``. A refused connection then means that
+nothing listened, and one taken and closed without an answer means that the app
+took the request and dropped it, with nothing in between to blur the two. Where
+the namespace cannot be entered (a host process, or no right to setns) the
+request goes through the container's relay socket, and a drop counts as the
+app's only if the app was seen listening a moment before. Either way, an app
+that crashes on its first request must not look like one that never started.
 """
 
 import socket
@@ -17,6 +22,8 @@ import time
 import xmlrpc.client
 from pathlib import Path
 from typing import Any, NamedTuple
+
+from kit.sandbox.pipe import socket_in_netns
 
 POLL = 0.005
 SUPERVISOR_POLL = 0.1
@@ -78,6 +85,35 @@ def http_probe(sock_path: Path, host: str = "localhost", timeout: float = 1.0) -
         return DROPPED if first == b"" else REFUSED
 
 
+def netns_probe(
+    pid: int, host: str = "localhost", port: int = 8080, timeout: float = 1.0
+) -> str | None:
+    """The probe's request from inside ``pid``'s network namespace: ``ANSWERED``,
+    ``DROPPED`` (the connection was taken, then closed or reset with no answer) or
+    ``REFUSED`` (nothing listens, or no answer in ``timeout``). None when the
+    namespace cannot be entered (the caller then goes through the relay)."""
+    try:
+        sock = socket_in_netns(pid)
+    except OSError:
+        return None
+    with sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect(("127.0.0.1", port))
+        except OSError:
+            return REFUSED
+        try:
+            sock.sendall(probe_request(host))
+            first = sock.recv(5)
+        except (ConnectionResetError, BrokenPipeError):
+            return DROPPED
+        except OSError:
+            return REFUSED
+    if first == b"HTTP/":
+        return ANSWERED
+    return DROPPED if first == b"" else REFUSED
+
+
 def listening_ports(pid: int) -> set[int] | None:
     """TCP ports in LISTEN state in ``pid``'s network namespace (None if unknown)."""
     ports: set[int] = set()
@@ -135,25 +171,23 @@ def wait_ready(
     deadline = start + timeout
     next_supervisor = start
     running_since: float | None = None
-    http_sock = sockets / "http.sock"
     dropped = ""  # set once the app took the probe's request and closed without an answer
     seen_8080 = -LISTEN_MEMORY  # when the app was last seen listening on 8080
+    ask = _Asker(pid, sockets / "http.sock", http_host, direct=netns)
     while True:
         now = time.monotonic()
         if not alive(pid):
             raise NotReady("the container stopped" + dropped, _tail(log_dir))
         listening = listening_ports(pid) if netns else None
         ports_ok = all(p in listening for p in tcp_ports) if listening is not None else True
-        answer = REFUSED
-        if expect_http is not False and http_sock.exists():
-            answer = http_probe(http_sock, http_host)
+        answer, sure = ask.once() if expect_http is not False else (REFUSED, False)
         if answer == ANSWERED and ports_ok:
             return Ready(time.monotonic() - start, "http")
         if listening is not None and 8080 in listening:
             seen_8080 = now
-        # Taken and dropped by an app seen listening a moment ago (the look at its
-        # ports and the request are not one instant: it may have just started).
-        if answer == DROPPED and now - seen_8080 < LISTEN_MEMORY:
+        # Through the relay, a drop is the app's only if it was seen listening a
+        # moment ago (the look at its ports and the request are not one instant).
+        if answer == DROPPED and (sure or now - seen_8080 < LISTEN_MEMORY):
             dropped = (
                 "; it crashed while answering the readiness probe's request "
                 f"({describe_request(http_host)})"
@@ -194,6 +228,25 @@ def wait_ready(
                 _tail(log_dir),
             )
         time.sleep(POLL)
+
+
+class _Asker:
+    """Sends the probe's request: inside the namespace until that turns out
+    impossible, then through the relay socket."""
+
+    def __init__(self, pid: int, relay: Path, host: str, *, direct: bool) -> None:
+        self.pid, self.relay, self.host, self.direct = pid, relay, host, direct
+
+    def once(self) -> tuple[str, bool]:
+        """The answer, and whether a drop is certainly the app's."""
+        if self.direct:
+            answer = netns_probe(self.pid, self.host)
+            if answer is not None:
+                return answer, True
+            self.direct = False
+        if not self.relay.exists():
+            return REFUSED, False
+        return http_probe(self.relay, self.host), False
 
 
 def _tail(log_dir: Path, program: str | None = None, lines: int = 15) -> str:
