@@ -144,7 +144,6 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "sandbox/folders": "tests/sandbox/test_state.py::test_a_connected_folder_is_the_real_cli_s_file, tests/sandbox/test_commands.py::test_a_damaged_folder_config_can_still_be_disconnected",
     "sandbox/owner": "the Platform the platform process holds: tests/sandbox/test_daemon.py::test_a_damaged_runtime_costs_only_its_own_app, and every push in tests/e2e/test_push.py",
     "sandbox/pids": "signals real containers: tests/e2e/test_platform.py::test_faults_are_recovered",
-    "sandbox/probe": "real instances: tests/e2e/test_push.py::test_listening_on_3535_fails_the_push_and_names_the_line; faked at its seam in tests/sandbox/test_push_orchestration.py",
     "sandbox/records": "tests/sandbox/test_state.py::test_files_of_format_1_are_read_and_written_back_as_format_2, tests/sandbox/test_state.py::test_a_deployment_keeps_its_journal",
     "sandbox/relay": "real relays: tests/e2e/test_push.py::test_containers_are_isolated",
     "sandbox/router": "tests/sandbox/test_daemon.py::test_a_damaged_runtime_costs_only_its_own_app; zero failed requests: tests/e2e/test_platform.py::test_zero_failed_requests_while_pushing_a_stateless_service",
