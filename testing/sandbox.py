@@ -272,5 +272,5 @@ def fake_seams(layout: Layout, runner: ScriptedRunner | None = None) -> Seams:
         free_port=lambda: next(ports),
         password=lambda: next(passwords),
         node=FakeNode(layout.home / "cache" / "node"),
-        docker=lambda say: DockerTarget("unix:///fake/docker.sock", FAKE_IMAGE),
+        docker=lambda say, sql: DockerTarget("unix:///fake/docker.sock", FAKE_IMAGE),
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from kit.cli import main
 from testing.apps import write_files
@@ -15,6 +16,12 @@ from testing.engine_fixtures import daemon, image_cache, platform_image  # noqa:
 REPO = Path(__file__).resolve().parent.parent
 GUIDE_APP = REPO / "sample_apps" / "nodesocket-guide"
 GOLDEN = Path(__file__).resolve().parent / "golden"
+
+# Property tests check what a function does, not how fast: the suite shares two cores
+# with real servers and builds, where one example can take longer than Hypothesis's
+# default 200 ms without anything being wrong.
+settings.register_profile("dotkit", deadline=None)
+settings.load_profile("dotkit")
 
 
 @pytest.fixture(autouse=True)

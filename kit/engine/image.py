@@ -8,7 +8,10 @@ Two images come out of one root file system (:mod:`kit.engine.rootfs`):
 - ``dotkit/platform-build:<key>``, the same plus a current Node.js and npm under
   ``/opt/node/build`` to run ``npm install`` at image build time (the npm 1.x of
   the platform's builds cannot reach today's registry), trusting the CAs this
-  machine trusts.
+  machine trusts;
+- ``dotkit/platform-sql:<key>``, the runtime on the root file system with
+  MariaDB and PostgreSQL (:func:`kit.engine.rootfs.sql_spec`), built only when
+  an app with a mysql or postgresql service asks for it.
 
 ``<key>`` hashes every input, so an image is rebuilt only when one changes; no
 image is ever pulled. ``node_mode`` ``platform`` carries the builds the sandbox
@@ -30,7 +33,7 @@ from typing import NamedTuple
 
 from kit.engine import nodebuild
 from kit.engine.docker import Engine, image_exists, import_image
-from kit.engine.rootfs import RootfsSpec, build_rootfs, default_spec
+from kit.engine.rootfs import RootfsSpec, build_rootfs, default_spec, sql_spec
 from kit.errors import OperationFailed
 from kit.nodejs.versions import Release
 from kit.platform import envkeys
@@ -38,6 +41,7 @@ from kit.platform import facts as f
 
 REPOSITORY = "dotkit/platform"
 BUILD_REPOSITORY = "dotkit/platform-build"
+SQL_REPOSITORY = "dotkit/platform-sql"
 LABEL = "org.dotkit.platform"
 NODE_MODES = ("platform", "host")
 NODE_ROOT = "/opt/node"
@@ -51,10 +55,12 @@ class PlatformImage(NamedTuple):
     runtime: str  # image reference of the service containers
     build: str  # image reference of the build stage
     branches: tuple[str, ...]  # node_version branches the image carries
+    sql: str  # the runtime with MariaDB and PostgreSQL, for apps with SQL services
 
 
 def build_ref(runtime: str) -> str:
-    """The build image that goes with the runtime image ``runtime`` (same inputs)."""
+    """The build image that goes with the runtime image ``runtime`` (same inputs; the
+    SQL runtime builds on the same build image)."""
     return f"{BUILD_REPOSITORY}:{runtime.rsplit(':', 1)[1]}"
 
 
@@ -137,6 +143,7 @@ def _image(node_mode: str, spec: RootfsSpec, builds: dict[str, Release]) -> Plat
     bundle = ca_bundle()
     parts = [
         spec.key.encode(),
+        sql_spec(spec).key.encode(),
         node_mode.encode(),
         nodebuild.key_part(builds),
         Path(__file__).with_name("start.py").read_bytes(),
@@ -148,7 +155,9 @@ def _image(node_mode: str, spec: RootfsSpec, builds: dict[str, Release]) -> Plat
     ]
     key = _digest(*parts)
     branches = f.NODE_VERSIONS if node_mode == "host" else tuple(builds)
-    return PlatformImage(key, f"{REPOSITORY}:{key}", f"{BUILD_REPOSITORY}:{key}", branches)
+    return PlatformImage(
+        key, f"{REPOSITORY}:{key}", f"{BUILD_REPOSITORY}:{key}", branches, f"{SQL_REPOSITORY}:{key}"
+    )
 
 
 def _root_owned(info: tarfile.TarInfo) -> tarfile.TarInfo:
@@ -266,25 +275,28 @@ def build_platform_image(
     say: Callable[[str], None],
     *,
     node_cache: Path | None = None,
+    sql: bool = False,
 ) -> tuple[PlatformImage, bool]:
-    """Build and import both images unless the engine has them; (image, built).
+    """Build and import the images the engine lacks; (image, whether any was built).
 
-    ``cache`` keeps the root file system; the Node.js builds are fetched into
+    The runtime and build images always; with ``sql``, the SQL runtime too.
+    ``cache`` keeps the root file systems; the Node.js builds are fetched into
     ``node_cache`` (the sandbox's by default, so each is downloaded once).
     """
     spec = default_spec()
     builds = _node_builds(node_mode, node_cache)
     image = _image(node_mode, spec, builds)
-    if image_exists(engine, image.runtime) and image_exists(engine, image.build):
+    wanted = [(image.runtime, "runtime"), (image.build, "build")]
+    wanted += [(image.sql, "sql")] if sql else []
+    missing = [(ref, role) for ref, role in wanted if not image_exists(engine, ref)]
+    if not missing:
         say(f"{image.runtime}: already in the engine (inputs unchanged)")
         return image, False
-    rootfs = build_rootfs(spec, cache, say)
     node_dirs = nodebuild.fetch_builds(builds, node_cache, say)
     runtime = _runtime_overlay(node_mode, image.branches, node_dirs)
-    for ref, overlay, role in (
-        (image.runtime, runtime, "runtime"),
-        (image.build, _build_overlay(runtime), "build"),
-    ):
+    for ref, role in missing:
+        rootfs = build_rootfs(sql_spec(spec) if role == "sql" else spec, cache, say)
+        overlay = _build_overlay(runtime) if role == "build" else runtime
         tarball = cache / f".{role}-{image.key}.tar"
         try:
             _write_tar(rootfs, tarball, overlay)

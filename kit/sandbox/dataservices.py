@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from kit.platform.envkeys import DATA_LOGIN
@@ -40,13 +41,8 @@ def problem(service_type: str, runs: frozenset[str] = RUNS, backend: str = "bwra
         )
     if service_type not in CAN_RUN:
         return f"the sandbox does not run {service_type} services"
-    if backend == "docker":  # the platform image's servers, not this machine's
-        if service_type != "redis":
-            return (
-                f"the docker backend's platform image has redis-server but no {service_type} "
-                "server; create the app without --backend docker (bubblewrap runs this "
-                "machine's server), or remove the service from dotcloud.yml"
-            )
+    if backend == "docker":
+        pass  # the platform image's servers, not this machine's
     elif service_type == "redis":
         if shutil.which("redis-server") is None:
             return (
@@ -75,16 +71,24 @@ def store(
     password: str,
     uid: int | None = None,
     gid: int | None = None,
+    programs: Mapping[str, str] | None = None,
 ) -> datastores.Store:
-    """The MySQL or PostgreSQL server of a data service, with the platform's login."""
+    """The MySQL or PostgreSQL server of a data service, with the platform's login;
+    ``programs``: where the container has the server and its initialiser (default:
+    where this machine has them)."""
     return datastores.Store(
         kind=service_type, login=DATA_LOGIN, data_dir=data_dir, run_dir=run_dir,
-        port=port, password=password, uid=uid, gid=gid,
+        port=port, password=password, uid=uid, gid=gid, programs=programs,
     )  # fmt: skip
 
 
 def command(
-    service_type: str, port: int, password: str, data_dir: str, run_dir: str | None = None
+    service_type: str,
+    port: int,
+    password: str,
+    data_dir: str,
+    run_dir: str | None = None,
+    programs: Mapping[str, str] | None = None,
 ) -> str:
     """The supervisord command that runs the server in the foreground.
 
@@ -95,7 +99,12 @@ def command(
     if service_type in datastores.KINDS:
         run_dir = run_dir or f"{data_dir.rstrip('/').rsplit('/', 1)[0]}/run"
         server = store(
-            service_type, data_dir=data_dir, run_dir=run_dir, port=port, password=password
+            service_type,
+            data_dir=data_dir,
+            run_dir=run_dir,
+            port=port,
+            password=password,
+            programs=programs,
         )
         return shlex.join(datastores.server_argv(server))
     if service_type != "redis":

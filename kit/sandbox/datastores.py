@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import posixpath
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +44,8 @@ class Store:
     password: str
     uid: int | None = None  # run as this uid and gid (setpriv), e.g. when the sandbox runs as root
     gid: int | None = None
+    # Where the container has the programs, by name (None: where this machine has them).
+    programs: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -108,7 +110,7 @@ def initialised(kind: str, data_dir: Path) -> bool:
 
 def init_steps(store: Store) -> list[Step]:
     """The one-time initialisation, in order; run each as the store's user, stop at a failure."""
-    found = _programs(store.kind)
+    found = _programs(store)
     staging = store.data_dir.rstrip("/") + ".init"
     steps = [
         Step(("rm", "-rf", "--", staging)),
@@ -158,7 +160,7 @@ def server_argv(store: Store) -> list[str]:
 
     Stop it with :data:`STOP_SIGNAL` (supervisord's ``stopsignal``).
     """
-    found = _programs(store.kind)
+    found = _programs(store)
     if store.kind == "mysql":
         argv = [
             found["mariadbd"], "--no-defaults", f"--datadir={store.data_dir}",
@@ -174,11 +176,13 @@ def server_argv(store: Store) -> list[str]:
     return list(_as_user(store, Step(tuple(argv))).argv)
 
 
-def _programs(kind: str) -> dict[str, str]:
-    found = programs(kind)
+def _programs(store: Store) -> Mapping[str, str]:
+    if store.programs is not None:
+        return store.programs
+    found = programs(store.kind)
     if found is None:
         # Callers check problem() first; this keeps the argv readable where they did not.
-        return {name: name for name in _PROGRAMS[kind]}
+        return {name: name for name in _PROGRAMS[store.kind]}
     return found
 
 

@@ -109,9 +109,11 @@ def engine_problem(engine: str) -> str | None:
     return None
 
 
-def ensure_target(cache: Path, say: Callable[[str], None]) -> DockerTarget:
+def ensure_target(cache: Path, say: Callable[[str], None], sql: bool = False) -> DockerTarget:
     """The engine (``DOCKER_HOST``, else the usual socket) and the platform image on it,
-    built the first time (Debian from the package registry, a few minutes)."""
+    built the first time (Debian from the package registry, a few minutes). With
+    ``sql`` (an app with a mysql or postgresql service), the image with MariaDB and
+    PostgreSQL, which all of that app's containers run on."""
     from kit.engine.docker import default_engine
     from kit.engine.image import build_platform_image
 
@@ -123,10 +125,11 @@ def ensure_target(cache: Path, say: Callable[[str], None]) -> DockerTarget:
             "dockerd, or systemctl start docker) or point DOCKER_HOST at one; or create "
             "the app without --backend docker"
         )
-    image, built = build_platform_image(engine, "platform", cache, say)
+    image, built = build_platform_image(engine, "platform", cache, say, sql=sql)
+    ref = image.sql if sql else image.runtime
     if built:
-        say(f"Built the platform image {image.runtime}")
-    return DockerTarget(engine.host, image.runtime)
+        say(f"Built the platform image {ref}")
+    return DockerTarget(engine.host, ref)
 
 
 def sandbox_label(sandbox: str) -> str:

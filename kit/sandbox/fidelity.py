@@ -316,15 +316,6 @@ DIFFERENCES: tuple[Difference, ...] = (
         when=DOCKER,
     ),
     Difference(
-        "docker-sql",
-        "mysql and postgresql services",
-        "run by the platform",
-        "refused: the platform image has redis-server only",
-        "the image is kept small: the vfs storage driver copies it for every container",
-        "DOCS09 guides/build-file.rst",
-        when=DOCKER,
-    ),
-    Difference(
         "docker-limits",
         "memory limit reports",
         "the dashboard showed memory use against the reserved RAM",

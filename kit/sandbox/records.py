@@ -36,7 +36,10 @@ ENGINE = Form(
     re.compile(r"unix:///[A-Za-z0-9_./-]{1,200}|tcp://[A-Za-z0-9.-]{1,253}:[0-9]{1,5}"),
     "a Docker engine address, unix:///PATH or tcp://HOST:PORT",
 )
-IMAGE = Form(re.compile(r"dotkit/platform:[0-9a-f]{16}"), "a platform image, dotkit/platform:KEY")
+IMAGE = Form(
+    re.compile(r"dotkit/platform(?:-sql)?:[0-9a-f]{16}"),
+    "a platform image, dotkit/platform:KEY or dotkit/platform-sql:KEY",
+)
 # Public ports are drawn from the machine's free ports, but never one a container
 # binds inside (an app's PORT_<NAME>, 8080, the HTTP peers' 80, ssh's 22): a public
 # port is also where other containers' relays listen for it.

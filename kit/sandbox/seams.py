@@ -163,18 +163,19 @@ def registry_node(cache: Path) -> FetchNode:
 
 class DockerImage(Protocol):
     """The engine the docker backend drives and the platform image on it, built the
-    first time (``say`` gets the build's progress)."""
+    first time (``say`` gets the build's progress); ``sql``: the image with MariaDB
+    and PostgreSQL."""
 
-    def __call__(self, say: Callable[[str], None]) -> DockerTarget: ...
+    def __call__(self, say: Callable[[str], None], sql: bool) -> DockerTarget: ...
 
 
 def engine_image(cache: Path) -> DockerImage:
     """``DOCKER_HOST`` (else the usual socket), and the image built into ``cache``."""
 
-    def ensure(say: Callable[[str], None]) -> DockerTarget:
+    def ensure(say: Callable[[str], None], sql: bool) -> DockerTarget:
         from kit.sandbox.dockerbox import ensure_target
 
-        return ensure_target(cache, say)
+        return ensure_target(cache, say, sql)
 
     return ensure
 

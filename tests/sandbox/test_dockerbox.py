@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from kit.sandbox import admit, dataservices
+from kit.sandbox import admit, dataservices, datastores
 from kit.sandbox.backend import ContainerSpec, Peer, isolated_argv, sandbox_key
 from kit.sandbox.dockerbox import (
     BUILD_NODE_BIN,
@@ -160,10 +160,25 @@ def test_an_app_record_keeps_its_backend() -> None:
         AppRecord.from_data(data, "app.json", "")
 
 
-def test_the_docker_backend_runs_redis_only() -> None:
-    assert dataservices.problem("redis", backend="docker") is None
-    problem = dataservices.problem("mysql", backend="docker")
-    assert problem is not None and "no mysql server" in problem and "--backend docker" in problem
+def test_the_docker_backend_runs_the_platform_images_servers() -> None:
+    # The image's, whatever this machine has: none of them is looked for here.
+    for kind in ("redis", "mysql", "postgresql"):
+        assert dataservices.problem(kind, backend="docker") is None
+    assert "mongodb" in (dataservices.problem("mongodb", backend="docker") or "")
+
+
+def test_a_docker_data_service_runs_the_images_programs() -> None:
+    from kit.engine.rootfs import SQL_PROGRAMS
+
+    command = dataservices.command(
+        "postgresql", 5432, "pw", "/home/dotcloud/data", programs=SQL_PROGRAMS
+    )
+    assert command.startswith("/usr/lib/postgresql/15/bin/postgres -D /home/dotcloud/data ")
+    store = dataservices.store(
+        "mysql", data_dir="/d", run_dir="/r", port=3306, password="pw", programs=SQL_PROGRAMS
+    )
+    firsts = [step.argv[0] for step in datastores.init_steps(store)]
+    assert SQL_PROGRAMS["mariadb-install-db"] in firsts and SQL_PROGRAMS["mariadbd"] in firsts
 
 
 def test_isolated_argv_starts_the_docker_launcher(tmp_path: Path) -> None:

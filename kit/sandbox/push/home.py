@@ -17,7 +17,7 @@ import contextlib
 import json
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -161,7 +161,7 @@ def store_home(ctx: Context, plan: Plan, svc: Service, port_name: str) -> Home:
     where = inside(spec)
     password = plan.record.passwords[svc.name]
     server = dataservices.command(
-        svc.type, port, password, f"{where.home}/data", f"{where.home}/run"
+        svc.type, port, password, f"{where.home}/data", f"{where.home}/run", _programs(spec)
     )
     supervisord = supconf.render(
         where,
@@ -189,8 +189,19 @@ def store_setup(plan: Plan, svc: Service, spec: ContainerSpec) -> list[datastore
         run_dir=f"{home}/run",
         port=spec.tcp_ports[svc.port_names[-1]],
         password=plan.record.passwords[svc.name],
+        programs=_programs(spec),
     )
     return datastores.init_steps(store)
+
+
+def _programs(spec: ContainerSpec) -> Mapping[str, str] | None:
+    """Where a data service's container has its server: the platform image's paths on
+    the docker backend, this machine's (None) on the others."""
+    if spec.backend != "docker":
+        return None
+    from kit.engine.rootfs import SQL_PROGRAMS
+
+    return SQL_PROGRAMS
 
 
 def _write(path: Path, content: str) -> None:

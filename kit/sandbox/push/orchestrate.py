@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from kit.errors import KitError
+from kit.platform.model import App
+from kit.sandbox import datastores
 from kit.sandbox.backend import ContainerSpec
 from kit.sandbox.build import BUILD_TIMEOUT
 from kit.sandbox.dockerbox import DockerTarget
@@ -94,9 +96,11 @@ def begin(
     return ctx, record
 
 
-def engine_target(ctx: Context) -> DockerTarget:
-    """The docker backend's engine and platform image (built, once, if need be)."""
-    target = ctx.seams.docker(ctx.log)
+def engine_target(ctx: Context, app: App) -> DockerTarget:
+    """The docker backend's engine and platform image (built, once, if need be): the
+    one with MariaDB and PostgreSQL for an app with a mysql or postgresql service."""
+    sql = any(svc.type in datastores.KINDS for svc in app.data_services)
+    target = ctx.seams.docker(ctx.log, sql)
     ctx.log(f"Docker engine {target.engine}, image {target.image}")
     return target
 
@@ -133,9 +137,9 @@ def guarded(ctx: Context, record: AppRecord) -> Deployment:
 def deploy(ctx: Context, record: AppRecord) -> None:
     request = ctx.request
     uploaded = receive(ctx, request)
-    if ctx.backend == "docker":
-        ctx = dataclasses.replace(ctx, docker=engine_target(ctx))
     app = read_app(uploaded, ctx.backend)
+    if ctx.backend == "docker":
+        ctx = dataclasses.replace(ctx, docker=engine_target(ctx, app))
     check_instances(app, record)
     ctx.log(f"Deployment {ctx.dep_id} of revision {uploaded.revision} scheduled for {ctx.app.name}")
     built = build_all(
