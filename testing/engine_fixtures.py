@@ -61,3 +61,14 @@ def platform_image(daemon: Daemon, image_cache: Path) -> PlatformImage:
         daemon.engine, "platform", image_cache, print, node_cache=node_cache
     )
     return image
+
+
+@pytest.fixture(scope="session")
+def platform_sql_image(
+    daemon: Daemon, image_cache: Path, platform_image: PlatformImage
+) -> PlatformImage:
+    """The same, and the image with MariaDB and PostgreSQL (a second root file system)."""
+    image, _ = build_platform_image(
+        daemon.engine, "platform", image_cache, print, node_cache=image_cache / "node", sql=True
+    )
+    return image

@@ -11,7 +11,12 @@ from hypothesis import settings
 
 from kit.cli import main
 from testing.apps import write_files
-from testing.engine_fixtures import daemon, image_cache, platform_image  # noqa: F401 (fixtures)
+from testing.engine_fixtures import (  # noqa: F401 (fixtures)
+    daemon,
+    image_cache,
+    platform_image,
+    platform_sql_image,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 GUIDE_APP = REPO / "sample_apps" / "nodesocket-guide"

@@ -25,6 +25,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from kit.sandbox.steps import Step  # argv, and what to feed it (a password, say)
+
 KINDS = ("mysql", "postgresql")
 _PROGRAMS = {"mysql": ("mariadbd", "mariadb-install-db"), "postgresql": ("postgres", "initdb")}
 PACKAGES = {"mysql": "mariadb-server", "postgresql": "postgresql"}
@@ -59,12 +61,6 @@ class Store:
             raise ValueError("a store password must be one line, not empty")
         if not self.login.isidentifier():
             raise ValueError(f"not a login name: {self.login!r}")
-
-
-@dataclass(frozen=True)
-class Step:
-    argv: tuple[str, ...]
-    input: bytes | None = None  # fed on standard input; holds the password where one is needed
 
 
 def programs(kind: str) -> dict[str, str] | None:

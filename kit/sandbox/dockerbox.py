@@ -225,6 +225,11 @@ def run_args(
     # command that ignores SIGTERM as PID 1 still ends when the container is stopped.
     args = ["run", "--rm", "--init", "--name", plan.name, "--label", f"{LABEL}={plan.sandbox}"]
     args += ["--hostname", box.hostname, "--user", f"{plan.uid}:{plan.gid}"]
+    if box.kind != "service":
+        # Standard input reaches the command, as bubblewrap passes it on: a data service's
+        # initialiser reads its password there. The launcher's own is the caller's pipe
+        # or /dev/null (kit.proc), so a command that reads it never waits.
+        args.append("--interactive")
     if box.netns:
         args += ["--network", "none", "--sysctl", "net.ipv4.ip_unprivileged_port_start=0"]
     else:

@@ -22,7 +22,10 @@ from kit.engine.image import PlatformImage
 from kit.sandbox.dockerbox import LABEL
 
 from .conftest import Done, Sandbox, converted_guide, needs_node
-from .test_platform import (  # noqa: F401 (collected again, on this module's sandbox)
+from .test_fidelity import (  # noqa: F401 (collected again, on this module's sandbox)
+    test_mysql_and_postgresql_keep_their_data_across_pushes,
+)
+from .test_platform import (  # noqa: F401
     test_data_survives_with_downtime_and_stays_per_instance,
     test_redis_keeps_its_data_through_ten_pushes,
     test_zero_failed_requests_while_pushing_a_stateless_service,
@@ -60,10 +63,17 @@ class DockerSandbox(Sandbox):
         return done.stdout.split()
 
 
+# Tests whose app has a mysql or postgresql service: their containers run on the image
+# with MariaDB and PostgreSQL, built once before them (its own root file system).
+SQL_TESTS = {"test_mysql_and_postgresql_keep_their_data_across_pushes"}
+
+
 @pytest.fixture
 def sandbox(
-    tmp_path: Path, daemon: Daemon, platform_image: PlatformImage
+    tmp_path: Path, daemon: Daemon, platform_image: PlatformImage, request: pytest.FixtureRequest
 ) -> Iterator[DockerSandbox]:
+    if request.node.name in SQL_TESTS:
+        request.getfixturevalue("platform_sql_image")
     box = DockerSandbox(tmp_path / "dotkit-home", daemon)
     yield box
     box.shutdown()

@@ -67,6 +67,7 @@ def test_a_service_container_is_bubblewraps_on_the_platform_image() -> None:
     assert "--read-only" in args and _options(args, "--security-opt") == ["no-new-privileges"]
     assert _options(args, "--memory") == [str(256 << 20)] == _options(args, "--memory-swap")
     assert _options(args, "--pids-limit") == ["100"]
+    assert "--interactive" not in args  # a service's input is nobody's
     targets = {dict(f.split("=", 1) for f in m.split(",") if "=" in f)["target"]: m
                for m in _options(args, "--mount")}  # fmt: skip
     assert "readonly" not in targets["/home/dotcloud"]
@@ -87,6 +88,7 @@ def test_a_build_uses_the_hosts_network_and_the_build_images_npm() -> None:
     box = _box("build", env={"PATH": "/usr/bin:/bin:/opt/node/bin"}, sockets=None, private=None)
     args = run_args(_plan(box), Path("/tmp/stage"), [], [])
     assert _options(args, "--network") == ["host"]
+    assert "--interactive" in args  # what the caller feeds reaches the command
     env = dict(e.split("=", 1) for e in _options(args, "--env"))
     assert env["PATH"].split(":")[0] == BUILD_NODE_BIN
     assert environment(_box("hook", node=None))["PATH"].split(":")[0] != BUILD_NODE_BIN

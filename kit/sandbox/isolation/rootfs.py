@@ -41,11 +41,13 @@ ETC = (
     "/etc/debian_version", "/etc/login.defs", "/etc/environment",
 )  # fmt: skip
 BUILD_ETC = ("/etc/resolv.conf",)  # only builds reach the network, for npm
-# The kit modules a container's first process needs (cinit, relays), nothing more.
+# The kit modules a container's first process needs (cinit, relays) and a data service's
+# one-time steps (kit.sandbox.steps), nothing more.
 RUNTIME = (
     "kit/__init__.py",
     "kit/sandbox/__init__.py",
     "kit/sandbox/cinit.py",
+    "kit/sandbox/steps.py",
     "kit/sandbox/relay.py",
     "kit/sandbox/pipe.py",
 )

@@ -11,17 +11,20 @@ yet a database that takes clients).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from kit.platform.model import Service
 from kit.proc import output_tail
 from kit.sandbox import datastores, dbready
 from kit.sandbox.backend import ContainerSpec, boxed, host_env, isolated_argv, process_env
-from kit.sandbox.datastores import Step
 from kit.sandbox.probe import NotReady
 from kit.sandbox.push.context import Context, Plan, PushFailed
 from kit.sandbox.push.home import store_cid, store_home, store_setup, write_over
 from kit.sandbox.push.switch import unroute_stale
+from kit.sandbox.steps import Step, encode
+
+INIT_TIMEOUT = 600.0  # every step of a database's initialisation
 
 
 def ensure_all(ctx: Context, plan: Plan) -> dict[str, tuple[str, ...]]:
@@ -87,20 +90,22 @@ def start(ctx: Context, plan: Plan, svc: Service, port_name: str, port: int) -> 
 
 
 def initialise(ctx: Context, svc: Service, spec: ContainerSpec, steps: list[Step]) -> None:
-    """Run the one-time setup in the service's container, as its user; stop at a failure."""
-    for step in steps:
-        if boxed(spec.backend):
-            argv, env = isolated_argv(spec, list(step.argv), kind="hook"), host_env(spec)
-        else:
-            argv, env = list(step.argv), process_env(spec)
-        done = ctx.seams.runner.run(argv, env=env, timeout=300, check=False, input=step.input)
-        if done.returncode != 0:
-            tail = output_tail(done.stdout, done.stderr)
-            raise PushFailed(
-                f"the {svc.type} service {svc.name} could not be initialised: "
-                f"`{step.argv[0].rsplit('/', 1)[-1]}` exited with status {done.returncode}"
-                + (f":\n{tail}" if tail else "")
-            )
+    """Run the one-time setup in the service's container, as its user, all steps in one
+    start of it (:mod:`kit.sandbox.steps`); stop at a failure."""
+    if boxed(spec.backend):
+        runner = ["/usr/bin/python3", "-m", "kit.sandbox.steps"]
+        argv, env = isolated_argv(spec, runner, kind="hook"), host_env(spec)
+    else:
+        argv, env = [sys.executable, "-m", "kit.sandbox.steps"], process_env(spec)
+    done = ctx.seams.runner.run(
+        argv, env=env, timeout=INIT_TIMEOUT, check=False, input=encode(steps)
+    )
+    if done.returncode != 0:
+        tail = output_tail(done.stdout, done.stderr)
+        raise PushFailed(
+            f"the {svc.type} service {svc.name} could not be initialised"
+            + (f":\n{tail}" if tail else f" (status {done.returncode})")
+        )
 
 
 def await_protocol(ctx: Context, svc: Service, public: int | None) -> None:
