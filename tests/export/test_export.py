@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from kit.appfs import list_app_files
-from kit.commands._export_run import app_files
+from kit.cli import main
+from kit.commands._export_run import app_files, image_build_command
 from kit.errors import UsageError
 from kit.export.app import Export, export_app, secret_files
 from kit.export.environ import environment, k8s_name
@@ -246,3 +247,18 @@ def test_the_build_context_lets_only_the_code_in() -> None:
     dockerfile = files["build/www/Dockerfile"].content.decode()
     assert dockerfile.splitlines()[2] == "FROM dotkit/platform-build:test AS build"
     assert "FROM dotkit/platform:test" in dockerfile
+
+
+def test_the_image_build_an_export_asks_for() -> None:
+    sql = make_plan(services_of(SQL_APP), Options("notes", "compose", IMAGE))
+    redis = make_plan(services_of(COUNTER), Options("counter", "compose", IMAGE))
+    assert image_build_command(sql, "platform") == "dotkit image build --sql"
+    assert image_build_command(sql, "host") == "dotkit image build --node-version host --sql"
+    assert image_build_command(redis, "platform") == "dotkit image build"
+
+
+def test_image_build_from_a_registry_cannot_give_the_sql_image(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["image", "build", "--sql", "--from", "registry.example/platform:1"]) == 2
+    assert "--from takes a platform-build image, which has no MariaDB" in capsys.readouterr().err
