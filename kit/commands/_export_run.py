@@ -19,7 +19,7 @@ from kit.engine.image import platform_image
 from kit.errors import InputError, OperationFailed, UsageError
 from kit.export.app import Export, export_app, secret_files
 from kit.export.common import SECRETS_FOLDER
-from kit.export.plan import Image, Options, app_name
+from kit.export.plan import Image, Options, Plan, app_name
 from kit.export.report import render_json, render_text
 from kit.files import OutFile
 from kit.platform.facts import UPLOAD_IGNORE_FILES
@@ -130,13 +130,29 @@ def write_export(out: Path, export: Export) -> None:
         raise OperationFailed(f"could not write {out}: {exc}") from None
 
 
-def build_images(engine: Engine, out: Path, export: Export) -> None:
-    image = export.plan.options.image
-    for ref in (image.runtime, image.build):
-        if not image_exists(engine, ref):
-            raise OperationFailed(
-                f"the platform image {ref} is not in the engine; run `dotkit image build` first"
-            )
+def image_build_command(plan: Plan, node_mode: str) -> str:
+    """The ``dotkit image build`` that makes every platform image ``plan`` runs on."""
+    argv = ["dotkit", "image", "build"]
+    if node_mode != "platform":
+        argv += ["--node-version", node_mode]
+    if plan.needs_sql_image:
+        argv.append("--sql")
+    return " ".join(argv)
+
+
+def missing_images(engine: Engine, plan: Plan) -> list[str]:
+    image = plan.options.image
+    wanted = [image.runtime, image.build, *([image.sql] if plan.needs_sql_image else [])]
+    return [ref for ref in wanted if not image_exists(engine, ref)]
+
+
+def build_images(engine: Engine, out: Path, export: Export, node_mode: str) -> None:
+    missing = missing_images(engine, export.plan)
+    if missing:
+        raise OperationFailed(
+            f"the engine lacks the platform image {', '.join(missing)}; build it first "
+            f"with `{image_build_command(export.plan, node_mode)}`"
+        )
     for build in export.builds:
         click.echo(f"==> docker build {build.ref}", err=True)
         build_image(engine, out, build.dockerfile, build.ref)
@@ -165,7 +181,7 @@ def run_export(
     options = Options(
         app=app_name(name or src.resolve().name),
         target=target,
-        image=Image(found.runtime, found.build, found.branches),
+        image=Image(found.runtime, found.build, found.branches, found.sql),
         port_base=port_base,
         domain=domain,
     )
@@ -178,11 +194,16 @@ def run_export(
     )
     write_export(out, export)
     if build:
-        build_images(default_engine(), out, export)
+        build_images(default_engine(), out, export, node_mode)
     if fmt == "json":
         click.echo(render_json(list(export.report), target=target, output=str(out)), nl=False)
     else:
         steps = _NEXT[target].format(out=out, app=options.app)
+        if export.plan.needs_sql_image:
+            steps = (
+                f"The mysql and postgresql services run on {options.image.sql}: "
+                f"`{image_build_command(export.plan, node_mode)}` makes it.\n{steps}"
+            )
         text = render_text(list(export.report), target=target, output=str(out), next_steps=steps)
         click.echo(text, nl=False)
     return 0

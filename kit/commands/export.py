@@ -52,12 +52,14 @@ def export_command(
     A nodeSocket app is converted first. OUT gets the code (app/), one image
     build per code service (build/SERVICE/Dockerfile, on the platform image of
     `dotkit image build`), the engine's files, and generated passwords in
-    secrets/ (never in the engine's files). The report says what was carried
+    secrets/ (never in the engine's files). Data services get a volume for
+    ~/data: redis on the platform image, mysql (MariaDB) and postgresql on its
+    SQL variant (`dotkit image build --sql`). The report says what was carried
     over and what has no equivalent on the target.
 
     \b
     Examples:
-      dotkit image build
+      dotkit image build          # add --sql for an app with mysql or postgresql
       dotkit export myapp --to compose -o myapp-compose
       dotkit export myapp --to swarm -o myapp-swarm --build
       dotkit export myapp --to kubernetes -o myapp-k8s --domain example.com

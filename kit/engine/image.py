@@ -4,7 +4,8 @@ Two images come out of one root file system (:mod:`kit.engine.rootfs`):
 
 - ``dotkit/platform:<key>``, the runtime: Debian, supervisor, HAProxy,
   redis-server, the ``dotcloud`` user and home, the platform's Node.js under
-  ``/opt/node/<branch>`` and :mod:`kit.engine.start` as the entry point;
+  ``/opt/node/<branch>`` and :mod:`kit.engine.start` as the entry point (with
+  :mod:`kit.sandbox.datastores` beside it, for the SQL data services);
 - ``dotkit/platform-build:<key>``, the same plus a current Node.js and npm under
   ``/opt/node/build`` to run ``npm install`` at image build time (the npm 1.x of
   the platform's builds cannot reach today's registry), trusting the CAs this
@@ -33,7 +34,7 @@ from typing import NamedTuple
 
 from kit.engine import nodebuild
 from kit.engine.docker import Engine, image_exists, import_image
-from kit.engine.rootfs import RootfsSpec, build_rootfs, default_spec, sql_spec
+from kit.engine.rootfs import SQL_PROGRAMS, RootfsSpec, build_rootfs, default_spec, sql_spec
 from kit.errors import OperationFailed
 from kit.nodejs.versions import Release
 from kit.platform import envkeys
@@ -47,6 +48,11 @@ NODE_MODES = ("platform", "host")
 NODE_ROOT = "/opt/node"
 BUILD_NODE = f"{NODE_ROOT}/build"
 START = "/opt/dotkit/start.py"
+# The one implementation of MySQL's and PostgreSQL's set-up, carried beside start.py, which
+# imports it in the container. A file copied, not a module imported: the sandbox sits above
+# the engine, and the module uses the standard library only, as start.py does.
+DATASTORES = "/opt/dotkit/datastores.py"
+DATASTORES_SOURCE = Path(__file__).resolve().parents[1] / "sandbox" / "datastores.py"
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
 
@@ -81,6 +87,8 @@ def platform_facts() -> dict[str, object]:
         "service_id_key": envkeys.SERVICE_ID,
         "postinstall_timeout": f.POSTINSTALL_TIMEOUT_S,
         "build_node_bin": f"{BUILD_NODE}/bin",
+        "data_login": envkeys.DATA_LOGIN,
+        "sql_programs": SQL_PROGRAMS,
     }
 
 
@@ -147,6 +155,7 @@ def _image(node_mode: str, spec: RootfsSpec, builds: dict[str, Release]) -> Plat
         node_mode.encode(),
         nodebuild.key_part(builds),
         Path(__file__).with_name("start.py").read_bytes(),
+        DATASTORES_SOURCE.read_bytes(),
         Path(__file__).read_bytes(),  # how the overlay is laid out
         json.dumps(platform_facts(), sort_keys=True).encode(),
         _file_hash(binary),
@@ -227,6 +236,7 @@ def _runtime_overlay(
         folders = [*(bins if node_mode == "host" else [NODE_ROOT]), str(Path(CA_BUNDLE).parent)]
         _add_dirs(tar, "/opt/dotkit", *folders)
         tar.add(str(Path(__file__).with_name("start.py")), START.lstrip("/"), filter=_root_owned)
+        tar.add(str(DATASTORES_SOURCE), DATASTORES.lstrip("/"), filter=_root_owned)
         facts = json.dumps(platform_facts(), indent=2).encode()
         _add_bytes(tar, "/opt/dotkit/platform.json", facts, 0o644)
         _add_bytes(tar, CA_BUNDLE, ca_bundle().read_bytes(), 0o644)

@@ -11,6 +11,11 @@ paths come from ``/opt/dotkit/platform.json``, which the image build writes from
 - ``run`` (the default): write ``environment.json``/``.yml`` from the engine's
   variables and secret files, export them, run ``postinstall``, become supervisord.
 - ``redis``: the same environment, then become ``redis-server`` with its data in ``~/data``.
+- ``mysql``, ``postgresql``: the same environment, a one-time initialisation of
+  the store in ``~/data/<kind>`` (``~/data`` is the engine's volume), then
+  MariaDB or PostgreSQL in the foreground on all the container's interfaces.
+  Both come from ``/opt/dotkit/datastores.py``, the sandbox's own module
+  (:mod:`kit.sandbox.datastores`), which the image carries beside this file.
 - ``router``: become HAProxy, balancing each published port across a service's
   instances by DNS (the engine's service discovery), with the gateway's headers.
 """
@@ -18,14 +23,17 @@ paths come from ``/opt/dotkit/platform.json``, which the image build writes from
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import pwd
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 PLATFORM_JSON = "/opt/dotkit/platform.json"
@@ -34,6 +42,8 @@ SECRETS_VAR = "DOTKIT_SECRETS"  # {"KEY": {"file": "/run/secrets/x", "format": "
 # Set by the engines themselves, not by the platform: kept out of environment.json.
 RUNTIME_VARS = frozenset({"PATH", "HOME", "HOSTNAME", "PWD", "SHLVL", "TERM", "LANG", "_"})
 _SLOT = re.compile(r"-(\d+)$")
+SQL_KINDS = ("mysql", "postgresql")
+LISTEN_ALL = "0.0.0.0"  # other containers reach a data service by the engine's network
 
 
 def platform() -> dict[str, Any]:
@@ -194,6 +204,66 @@ def run_redis(facts: Mapping[str, Any]) -> int:
     return 0  # not reached
 
 
+def sql_store(
+    stores: ModuleType, kind: str, facts: Mapping[str, Any], password: str, port: int
+) -> Any:
+    """The ``datastores.Store`` of this container: its data in a folder of the volume at
+    ``~/data`` (which cannot be renamed onto, as initialisation does at its end), its
+    sockets in the container's own ``~/.dotkit/run``, the image's programs."""
+    return stores.Store(
+        kind=kind,
+        login=facts["data_login"],
+        data_dir=f"{facts['data']}/{kind}",
+        run_dir=f"{facts['home']}/.dotkit/run",
+        port=port,
+        password=password,
+        programs=facts["sql_programs"],
+        bind=LISTEN_ALL,
+    )
+
+
+def sql_setup(stores: ModuleType, store: Any) -> list[Any]:
+    """The steps to run before the server: the initialisation, unless it was done."""
+    if stores.initialised(store.kind, Path(store.data_dir)):
+        return []
+    return list(stores.init_steps(store))
+
+
+def serve(argv: list[str], env: Mapping[str, str], stop: signal.Signals) -> int:
+    """Run the server until it exits, handing it the engine's stop request (SIGTERM)
+    as ``stop``: PostgreSQL reads SIGTERM as "wait for every client to leave"."""
+    server: list[subprocess.Popen[bytes]] = []
+
+    def forward(signum: int, frame: object) -> None:
+        if server:
+            server[0].send_signal(stop)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, forward)
+    server.append(subprocess.Popen(argv, env=dict(env)))
+    code = server[0].wait()
+    return 128 - code if code < 0 else code
+
+
+def run_sql(kind: str, facts: Mapping[str, Any]) -> int:
+    stores = importlib.import_module("datastores")  # /opt/dotkit/datastores.py
+    password = read_secret(os.environ["DOTKIT_PASSWORD_FILE"])
+    port = int(os.environ["DOTKIT_PORT"])
+    env = prepare(facts)
+    store = sql_store(stores, kind, facts, password, port)
+    Path(store.run_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
+    steps = sql_setup(stores, store)
+    if steps:
+        print(f"Initialising {kind} in {store.data_dir}", flush=True)
+    for step in steps:
+        done = subprocess.run(step.argv, input=step.input, env=env, check=False)
+        if done.returncode != 0:
+            print(f"{step.argv[0]} failed with exit code {done.returncode}", flush=True)
+            return 1
+    stop = getattr(signal, "SIG" + stores.STOP_SIGNAL[kind])
+    return serve(stores.server_argv(store), env, stop)
+
+
 def haproxy_conf(routes: list[Mapping[str, Any]]) -> str:
     """One frontend per published port, balanced over the service's instances by DNS."""
     lines = [
@@ -240,9 +310,12 @@ def main(argv: list[str]) -> int:
     mode = argv[0] if argv else "run"
     if mode == "build" and len(argv) == 2:
         return build(json.loads(argv[1]), facts)
+    if mode in SQL_KINDS:
+        return run_sql(mode, facts)
     modes = {"run": run_code, "redis": run_redis, "router": run_router}
     if mode not in modes:
-        print(f"start.py: unknown mode {mode!r} (build SPEC, run, redis, router)", file=sys.stderr)
+        known = "build SPEC, run, redis, mysql, postgresql, router"
+        print(f"start.py: unknown mode {mode!r} ({known})", file=sys.stderr)
         return 2
     return modes[mode](facts)
 

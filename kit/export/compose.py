@@ -1,8 +1,9 @@
 """``compose.yaml``: the app on one Docker engine, with ``docker compose`` (or ``docker-compose``).
 
 Each code service is built from its context and run with ``deploy.replicas``
-instances; each data service runs the platform image's server with a named
-volume and its password as a Compose secret; the router publishes every HTTP
+instances; each data service runs the platform image's server (redis-server;
+MariaDB or PostgreSQL on the image's SQL variant) with a named volume and its
+password as a Compose secret; the router publishes every HTTP
 service and TCP port on the host and balances them over the instances.
 """
 
@@ -50,7 +51,7 @@ def render(plan: Plan, refs: dict[str, str]) -> OutFile:
     for data in plan.data:
         env, secrets = data_env(plan, data)
         services[data.service.name] = {
-            "image": plan.options.image.runtime,
+            "image": data.image,
             "command": [data.service.type],
             "environment": env,
             "secrets": secrets,

@@ -147,7 +147,7 @@ def _data_docs(plan: Plan) -> dict[str, list[dict[str, Any]]]:
         env, secrets = data_env(plan, data)
         ports = [{"name": data.port_name, "containerPort": data.port}]
         name = k8s_name(service.name)
-        container = _container(plan.options.image.runtime, name, env, ports, [service.type])
+        container = _container(data.image, name, env, ports, [service.type])
         out[name] = [
             _statefulset(plan, service, container, 1, secrets),
             _service(plan, service, [{"name": data.port_name, "port": data.port}]),

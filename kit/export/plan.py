@@ -2,6 +2,7 @@
 
 Pure: from the app's typed services (:mod:`kit.platform.model`) and the options,
 decide each code service's image, Node.js branch and ports, each data service's
+image (redis on the platform image, mysql and postgresql on its SQL variant),
 port and secret, and what the router publishes. The renderers
 (:mod:`kit.export.compose`, :mod:`kit.export.swarm`, :mod:`kit.export.kubernetes`)
 only lay the plan out in their engine's words; :mod:`kit.export.report` says
@@ -21,7 +22,9 @@ from kit.platform.model import Service
 
 TARGETS = ("compose", "swarm", "kubernetes")
 # Data services the platform image runs, and the port each listens on inside its container.
-DATA_SERVERS = {"redis": 6379}
+DATA_SERVERS = {"redis": 6379, "mysql": 3306, "postgresql": 5432}
+# Those that run on the SQL image (MariaDB and PostgreSQL), not on the runtime image.
+SQL_SERVICES = frozenset({"mysql", "postgresql"})
 ROUTER = "router"
 ROUTER_LISTEN_BASE = 8000  # the router's own ports inside its container
 _APP_CHARS = re.compile(r"[^a-z0-9]+")
@@ -33,6 +36,7 @@ class Image(NamedTuple):
     runtime: str
     build: str
     branches: tuple[str, ...]  # node_version branches it carries
+    sql: str  # the runtime with MariaDB and PostgreSQL
 
 
 class Options(NamedTuple):
@@ -63,9 +67,10 @@ class CodePlan(NamedTuple):
 
 class DataPlan(NamedTuple):
     service: Service
-    port_name: str  # "redis"
+    port_name: str  # "redis", "mysql", "sql"
     port: int
     secret: str  # the secret's name: its password
+    image: str  # the platform image its server runs on
 
 
 class Skipped(NamedTuple):
@@ -84,6 +89,10 @@ class Plan(NamedTuple):
     @property
     def secrets(self) -> tuple[str, ...]:
         return tuple(d.secret for d in self.data)
+
+    @property
+    def needs_sql_image(self) -> bool:
+        return any(d.service.type in SQL_SERVICES for d in self.data)
 
 
 def app_name(raw: str) -> str:
@@ -108,21 +117,27 @@ def _branch(service: Service, image: Image) -> str:
     return image.branches[-1]  # the newest the image has
 
 
-def _data(service: Service) -> DataPlan | Skipped:
+def _data(service: Service, image: Image) -> DataPlan | Skipped:
     port_name = data_port_name(service.type)
     port = DATA_SERVERS.get(service.type)
     if port is None or port_name is None:
         return Skipped(service, skip_reason(service.type))
-    return DataPlan(service, port_name, port, secret_name(service.name))
+    runs_on = image.sql if service.type in SQL_SERVICES else image.runtime
+    return DataPlan(service, port_name, port, secret_name(service.name), runs_on)
 
 
 def skip_reason(service_type: str) -> str:
     if service_type == "mongodb":
         return "MongoDB is not packaged by Debian, so the platform image cannot run it"
-    if service_type in ("mysql", "mysql-masterslave", "postgresql", "postgis"):
+    if service_type == "mysql-masterslave":
         return (
-            f"{service_type} is not exported yet: the platform image runs only redis "
-            "as a data service (the sandbox does not run it either)"
+            "master/slave replication is not exported (nor run by the sandbox); "
+            "a mysql service is: one MariaDB server"
+        )
+    if service_type == "postgis":
+        return (
+            "the platform image's PostgreSQL has no PostGIS (nor has the sandbox's); "
+            "a postgresql service is exported"
         )
     return f"the platform image has no {service_type} service"
 
@@ -159,7 +174,7 @@ def make_plan(services: Sequence[Service], options: Options) -> Plan:
             tcp = tuple((name, FIRST_CUSTOM_PORT + i) for i, name in enumerate(names))
             code.append(CodePlan(service, _branch(service, options.image), tcp, service.instances))
         else:
-            found = _data(service)
+            found = _data(service, options.image)
             (data if isinstance(found, DataPlan) else skipped).append(found)  # type: ignore[arg-type]
     if not code and not data:
         raise UsageError("the app has no service the export can run")

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from typing import NamedTuple
 
-from kit.export.plan import CodePlan, Plan
+from kit.export.plan import SQL_SERVICES, CodePlan, DataPlan, Plan
+from kit.platform import envkeys
 from kit.platform.facts import HTTP_PORT
 
 CARRIED, CHANGED, NONE = "carried", "changed", "no equivalent"
@@ -88,14 +89,43 @@ def _code_rows(plan: Plan, code: CodePlan) -> list[Row]:
     return rows
 
 
+_SERVERS = {
+    "redis": (CARRIED, "redis-server from Debian"),
+    "mysql": (CHANGED, "MariaDB from Debian in place of MySQL, on the SQL image"),
+    "postgresql": (CARRIED, "PostgreSQL from Debian, on the SQL image"),
+}
+_STORE = {
+    "compose": "a named volume for its data",
+    "swarm": "a named volume for its data",
+    "kubernetes": "a PersistentVolumeClaim for its data",
+}
+
+
+def _data_rows(plan: Plan, data: DataPlan) -> list[Row]:
+    s, target = data.service, plan.options.target
+    outcome, server = _SERVERS[s.type]
+    where = (
+        "through its Service, inside the cluster only"
+        if target == "kubernetes"
+        else "on the engine's network only, not published on the host"
+    )
+    rows = [
+        Row(f"{s.name}: {s.type}", outcome, f"{server}; {_STORE[target]}"),
+        Row(f"{s.name}: password", CARRIED, f"generated, in secrets/{data.secret}"),
+        Row(f"{s.name}: port {data.port_name}", CHANGED, f"{data.port} {where}"),
+    ]
+    if s.type in SQL_SERVICES:
+        detail = f"{envkeys.DATA_LOGIN} from any host, made when the store first starts"
+        rows.append(Row(f"{s.name}: login", CARRIED, detail))
+    return rows
+
+
 def rows(plan: Plan) -> list[Row]:
     out: list[Row] = []
     for code in plan.code:
         out += _code_rows(plan, code)
     for data in plan.data:
-        name = data.service.name
-        out.append(Row(f"{name}: {data.service.type}", CARRIED, "a named volume for its data"))
-        out.append(Row(f"{name}: password", CARRIED, f"generated, in secrets/{data.secret}"))
+        out += _data_rows(plan, data)
     for skipped in plan.skipped:
         out.append(Row(f"{skipped.service.name}: {skipped.service.type}", NONE, skipped.reason))
     out.append(Row("environment: per-instance _N keys", NONE, "not set on any engine yet"))

@@ -55,7 +55,7 @@ def render(plan: Plan, refs: dict[str, str]) -> OutFile:
     for data in plan.data:
         env, secrets = data_env(plan, data)
         services[data.service.name] = {
-            "image": plan.options.image.runtime,
+            "image": data.image,
             "command": [data.service.type],
             "environment": env,
             "secrets": secrets,

@@ -5,8 +5,11 @@ function returns argv lists (and what to feed on standard input) for the
 caller to run inside the data service's container as its unprivileged user.
 A store keeps its data in ``data_dir`` and its sockets and pid file in
 ``run_dir`` (both in the container's home: the container has no
-``/run/mysqld`` or ``/var/run/postgresql``), and listens on ``127.0.0.1`` at
-``port``. Passwords travel on standard input, never on a command line.
+``/run/mysqld`` or ``/var/run/postgresql``), and listens on ``bind`` at
+``port``: ``127.0.0.1`` in the sandbox, whose relays reach it there; all
+interfaces (``0.0.0.0``) in an exported container, which other containers
+reach by the engine's network. Passwords travel on standard input, never on a
+command line.
 
 As on the platform, the login is ``root`` (the caller passes it) with the
 service's generated password, allowed from any host: ``DOTCLOUD_<SVC>_MYSQL_*``
@@ -19,6 +22,7 @@ and is simply redone by the next push.
 
 from __future__ import annotations
 
+import ipaddress
 import posixpath
 import shutil
 from collections.abc import Mapping, Sequence
@@ -48,6 +52,12 @@ class Store:
     gid: int | None = None
     # Where the container has the programs, by name (None: where this machine has them).
     programs: Mapping[str, str] | None = None
+    bind: str = "127.0.0.1"  # the address it listens on (an IPv4 or IPv6 literal)
+
+    @property
+    def remote(self) -> bool:
+        """Whether clients come from other hosts, not only through this one's loopback."""
+        return not ipaddress.ip_address(self.bind).is_loopback
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -61,6 +71,10 @@ class Store:
             raise ValueError("a store password must be one line, not empty")
         if not self.login.isidentifier():
             raise ValueError(f"not a login name: {self.login!r}")
+        try:
+            ipaddress.ip_address(self.bind)
+        except ValueError:
+            raise ValueError(f"not an address to listen on: {self.bind!r}") from None
 
 
 def programs(kind: str) -> dict[str, str] | None:
@@ -143,10 +157,19 @@ def init_steps(store: Store) -> list[Step]:
                 store.password.encode() + b"\n",
             )
         )  # fmt: skip
+        if store.remote:
+            # initdb's pg_hba.conf lets password logins in from loopback only; a server
+            # that other hosts reach takes them from anywhere, as the platform's did.
+            steps.append(
+                Step(("/bin/sh", "-c", _APPEND, f"{staging}/pg_hba.conf", _PG_HBA_ANYWHERE))
+            )
     steps.append(Step(("mv", "-T", "--", staging, store.data_dir)))
     return [_as_user(store, step) for step in steps]
 
 
+# $0 is the file, $1 the line.
+_APPEND = 'printf "%s\\n" "$1" >> "$0"'
+_PG_HBA_ANYWHERE = "host all all all scram-sha-256"
 # $0 is the password file, "$@" the command that reads it; the file goes whatever happens.
 _WITH_PWFILE = 'umask 077 && cat > "$0" || exit 1; "$@"; status=$?; rm -f -- "$0"; exit $status'
 
@@ -160,14 +183,14 @@ def server_argv(store: Store) -> list[str]:
     if store.kind == "mysql":
         argv = [
             found["mariadbd"], "--no-defaults", f"--datadir={store.data_dir}",
-            "--bind-address=127.0.0.1", f"--port={store.port}",
+            f"--bind-address={store.bind}", f"--port={store.port}",
             f"--socket={store.run_dir}/mysqld.sock", f"--pid-file={store.run_dir}/mysqld.pid",
             "--skip-name-resolve", "--innodb-use-native-aio=0",
         ]  # fmt: skip
     else:
         argv = [
             found["postgres"], "-D", store.data_dir, "-p", str(store.port),
-            "-k", store.run_dir, "-c", "listen_addresses=127.0.0.1",
+            "-k", store.run_dir, "-c", f"listen_addresses={store.bind}",
         ]  # fmt: skip
     return list(_as_user(store, Step(tuple(argv))).argv)
 

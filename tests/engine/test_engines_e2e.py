@@ -1,4 +1,5 @@
-"""End to end on a real Docker engine: the guide's sample on Compose, a redis app on Swarm.
+"""End to end on a real Docker engine: the guide's sample on Compose, a redis app on Swarm,
+an app with MySQL and PostgreSQL on Compose.
 
 Nothing here is faked: a private dockerd, the platform image built from
 Debian's registry, images built from the export, Compose and Swarm running them.
@@ -26,6 +27,7 @@ from kit.proc import run
 from .conftest import free_port_base
 
 REPO = Path(__file__).resolve().parents[2]
+SQL_APP = REPO / "tests" / "export" / "apps" / "sql-notes"
 pytestmark = pytest.mark.e2e
 
 
@@ -90,6 +92,89 @@ def test_the_guides_sample_on_compose(
         assert environment["GREETING"] == "Hello from Gear2"
     finally:
         run([compose, *project, "down", "-v"], cwd=out, env=env, timeout=300, check=False)
+
+
+# A SQL client in one data service's container, reaching the other's server by its service
+# name (so over the engine's network, as the app would), with the password of its secret.
+_CLIENTS = {
+    "accounts": (
+        "ledger",
+        'MYSQL_PWD="$(cat /run/secrets/accounts_password)" exec mariadb --no-defaults '
+        '-h accounts -u root -N -B -e "$0"',
+    ),
+    "ledger": (
+        "accounts",
+        'PGPASSWORD="$(cat /run/secrets/ledger_password)" exec psql -h ledger -U root '
+        '-d postgres -tA -v ON_ERROR_STOP=1 -c "$0"',
+    ),
+}
+
+
+def test_mysql_and_postgresql_on_compose_keep_their_data(
+    daemon: Daemon, sql_image: PlatformImage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compose = shutil.which("docker-compose")
+    if compose is None:
+        pytest.skip("docker-compose is not installed (Debian package docker-compose)")
+    out = tmp_path / "notes"
+    base = free_port_base(1)
+    export(
+        daemon, monkeypatch, SQL_APP, "compose", out, "--name", "notes", "--port-base", str(base)
+    )
+    secrets = {s: (out / "secrets" / f"{s}_password").read_text() for s in _CLIENTS}
+    assert not [pw for pw in secrets.values() if pw in (out / "compose.yaml").read_text()]
+    project = [compose, "-p", "notes", "--compatibility"]
+    env = engine_env(daemon.engine)
+
+    def sql(service: str, statement: str) -> str | None:
+        runs_in, script = _CLIENTS[service]
+        argv = [*project, "exec", "-T", runs_in, "sh", "-c", script, statement]
+        done = run(argv, cwd=out, env=env, timeout=120, check=False)
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    def both_open() -> bool:
+        answer = get(f"http://127.0.0.1:{base}/")  # www's own TCP connections, through the router
+        return answer is not None and json.loads(answer) == {"accounts": "open", "ledger": "open"}
+
+    try:
+        run([*project, "up", "-d", "--build"], cwd=out, env=env, timeout=900)
+        wait_for(both_open, 240, "www to reach both SQL services")
+        shown = run([*project, "exec", "-T", "www", "cat", "/home/dotcloud/environment.json"],
+                    cwd=out, env=env, timeout=60)  # fmt: skip
+        environment = json.loads(shown.stdout)
+        accounts, ledger = secrets["accounts"], secrets["ledger"]
+        assert {k: v for k, v in environment.items() if k.startswith("DOTCLOUD_ACCOUNTS_")} == {
+            "DOTCLOUD_ACCOUNTS_MYSQL_HOST": "accounts",
+            "DOTCLOUD_ACCOUNTS_MYSQL_PORT": "3306",
+            "DOTCLOUD_ACCOUNTS_MYSQL_LOGIN": "root",
+            "DOTCLOUD_ACCOUNTS_MYSQL_PASSWORD": accounts,
+            "DOTCLOUD_ACCOUNTS_MYSQL_URL": f"mysql://root:{accounts}@accounts:3306",
+        }
+        assert {k: v for k, v in environment.items() if k.startswith("DOTCLOUD_LEDGER_")} == {
+            "DOTCLOUD_LEDGER_SQL_HOST": "ledger",
+            "DOTCLOUD_LEDGER_SQL_PORT": "5432",
+            "DOTCLOUD_LEDGER_SQL_LOGIN": "root",
+            "DOTCLOUD_LEDGER_SQL_PASSWORD": ledger,
+            "DOTCLOUD_LEDGER_SQL_URL": f"pgsql://root:{ledger}@ledger:5432",
+        }
+        wait_for(lambda: sql("ledger", "SELECT 1") == "1", 120, "PostgreSQL to take logins")
+        mariadb = "CREATE DATABASE notes; CREATE TABLE notes.kept (v TEXT); " + (
+            "INSERT INTO notes.kept VALUES ('kept by mariadb')"
+        )
+        assert sql("accounts", mariadb) == ""
+        postgresql = "CREATE TABLE kept (v TEXT); INSERT INTO kept VALUES ('kept by postgresql')"
+        assert sql("ledger", postgresql) == "CREATE TABLE\nINSERT 0 1"
+        # New containers on the same volumes: the data is there, and nothing is initialised again.
+        run([*project, "down"], cwd=out, env=env, timeout=300)
+        run([*project, "up", "-d"], cwd=out, env=env, timeout=900)
+        wait_for(both_open, 240, "www to reach both SQL services again")
+        kept = wait_for(lambda: sql("ledger", "SELECT v FROM kept"), 120, "PostgreSQL again")
+        assert kept == "kept by postgresql"
+        assert sql("accounts", "SELECT v FROM notes.kept") == "kept by mariadb"
+        logs = run([*project, "logs", "--no-color", "accounts", "ledger"], cwd=out, env=env)
+        assert "Initialising" not in logs.stdout
+    finally:
+        run([*project, "down", "-v"], cwd=out, env=env, timeout=300, check=False)
 
 
 def _instances(base: int, count: int) -> list[str]:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from kit.engine import start
+from kit.engine import image, start
 from kit.engine.mounts import mounts_under
-from kit.engine.rootfs import DEFAULT_MIRROR, apt_mirror
+from kit.engine.rootfs import DEFAULT_MIRROR, SQL_PROGRAMS, apt_mirror
+from kit.sandbox import datastores
 
 
 def test_environment_fills_secrets_and_drops_the_engines_own() -> None:
@@ -87,6 +91,79 @@ def test_router_config_balances_and_sets_the_gateways_headers() -> None:
 def test_redis_config_keeps_data_in_home_data() -> None:
     text = start.redis_conf(6379, "pw", "/home/dotcloud/data")
     assert 'requirepass "pw"' in text and 'dir "/home/dotcloud/data"' in text
+
+
+def test_the_image_carries_the_sandboxs_own_datastores_module() -> None:
+    # start.py imports the one implementation of the SQL set-up, copied beside it.
+    assert Path(datastores.__file__).resolve() == image.DATASTORES_SOURCE
+    assert str(Path(image.START).with_name("datastores.py")) == image.DATASTORES
+    facts = image.platform_facts()
+    assert facts["sql_programs"] == SQL_PROGRAMS and facts["data_login"] == "root"
+
+
+@pytest.mark.parametrize(("kind", "marker"), [("mysql", "mysql"), ("postgresql", "PG_VERSION")])
+def test_a_sql_store_in_a_folder_of_the_volume(kind: str, marker: str, tmp_path: Path) -> None:
+    facts = {**image.platform_facts(), "data": str(tmp_path / "data")}
+    store = start.sql_store(datastores, kind, facts, "pw", 5432)
+    # A folder of ~/data: the volume's mount point itself cannot be renamed onto.
+    assert store.data_dir == f"{tmp_path}/data/{kind}"
+    assert store.run_dir == "/home/dotcloud/.dotkit/run"
+    assert (store.login, store.bind, store.programs) == ("root", "0.0.0.0", SQL_PROGRAMS)
+    steps = start.sql_setup(datastores, store)
+    assert steps == datastores.init_steps(store)
+    assert steps[-1].argv == ("mv", "-T", "--", f"{store.data_dir}.init", store.data_dir)
+    (tmp_path / "data" / kind / marker).mkdir(parents=True)
+    assert start.sql_setup(datastores, store) == []  # initialised once, never again
+
+
+def test_exported_sql_servers_listen_on_every_interface() -> None:
+    facts = image.platform_facts()
+    mysql = datastores.server_argv(start.sql_store(datastores, "mysql", facts, "pw", 3306))
+    assert mysql[0] == SQL_PROGRAMS["mariadbd"]
+    assert "--bind-address=0.0.0.0" in mysql and "--port=3306" in mysql
+    pg = datastores.server_argv(start.sql_store(datastores, "postgresql", facts, "pw", 5432))
+    assert pg[0] == SQL_PROGRAMS["postgres"]
+    assert pg[-2:] == ["-c", "listen_addresses=0.0.0.0"]
+
+
+def test_exported_postgresql_takes_password_logins_from_other_hosts(tmp_path: Path) -> None:
+    store = start.sql_store(datastores, "postgresql", image.platform_facts(), "pw", 5432)
+    (append,) = [s for s in datastores.init_steps(store) if "pg_hba.conf" in " ".join(s.argv)]
+    assert append.argv[3] == "/home/dotcloud/data/postgresql.init/pg_hba.conf"
+    # The step as the container's shell runs it, on a file of initdb's kind.
+    hba = tmp_path / "pg_hba.conf"
+    hba.write_text("host all all 127.0.0.1/32 scram-sha-256\n")
+    subprocess.run([*append.argv[:3], str(hba), *append.argv[4:]], check=True)
+    assert hba.read_text().splitlines() == [
+        "host all all 127.0.0.1/32 scram-sha-256",
+        "host all all all scram-sha-256",
+    ]
+
+
+_CHILD = (
+    "import signal, sys, time\n"
+    "signal.signal(signal.SIGINT, lambda *a: sys.exit(7))\n"
+    "signal.signal(signal.SIGTERM, lambda *a: sys.exit(15))\n"
+    "print('ready', flush=True)\n"
+    "time.sleep(60)\n"
+)
+
+
+def test_the_engines_stop_request_reaches_the_server_as_its_own_stop_signal() -> None:
+    # PostgreSQL takes SIGTERM as "wait for every client": the engine's SIGTERM is handed
+    # on as SIGINT, its fast shutdown; the server's exit status is the container's.
+    code = (
+        "import os, signal, sys\n"
+        "from kit.engine import start\n"
+        f"sys.exit(start.serve([sys.executable, '-c', {_CHILD!r}], os.environ, signal.SIGINT))\n"
+    )
+    wrapper = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert wrapper.stdout is not None and wrapper.stdout.readline() == "ready\n"
+        wrapper.send_signal(signal.SIGTERM)
+        assert wrapper.wait(timeout=30) == 7
+    finally:
+        wrapper.kill()
 
 
 def test_apt_mirror() -> None:

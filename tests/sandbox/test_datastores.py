@@ -39,6 +39,7 @@ def _store(kind: str, **kw: object) -> Store:
         {"password": ""},
         {"password": "two\nlines"},
         {"login": "root; drop"},
+        {"bind": "0.0.0.0 --skip-grant-tables"},
     ],
 )
 def test_stores_refuse_odd_values(bad: dict[str, object]) -> None:
