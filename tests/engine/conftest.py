@@ -22,16 +22,6 @@ def host_node_image(daemon: Daemon, image_cache: Path) -> PlatformImage:
     return image
 
 
-@pytest.fixture(scope="session")
-def sql_image(daemon: Daemon, platform_image: PlatformImage, image_cache: Path) -> PlatformImage:
-    """The platform image's SQL variant (MariaDB and PostgreSQL), beside the session's image."""
-    image, _ = build_platform_image(
-        daemon.engine, "platform", image_cache, print, node_cache=image_cache / "node", sql=True
-    )
-    assert image.sql.endswith(platform_image.key)
-    return image
-
-
 def free_port_base(count: int) -> int:
     """A run of ``count`` free loopback ports."""
     for base in range(21000, 60000, 97):

@@ -111,7 +111,10 @@ _CLIENTS = {
 
 
 def test_mysql_and_postgresql_on_compose_keep_their_data(
-    daemon: Daemon, sql_image: PlatformImage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    daemon: Daemon,
+    platform_sql_image: PlatformImage,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     compose = shutil.which("docker-compose")
     if compose is None:
