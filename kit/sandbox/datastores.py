@@ -29,13 +29,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kit.sandbox.steps import Step  # argv, and what to feed it (a password, say)
-
 KINDS = ("mysql", "postgresql")
 _PROGRAMS = {"mysql": ("mariadbd", "mariadb-install-db"), "postgresql": ("postgres", "initdb")}
 PACKAGES = {"mysql": "mariadb-server", "postgresql": "postgresql"}
 # supervisord's stopsignal: postgres takes SIGTERM as "wait for every client to leave".
 STOP_SIGNAL = {"mysql": "TERM", "postgresql": "INT"}
+
+
+@dataclass(frozen=True)
+class Step:
+    argv: tuple[str, ...]
+    input: bytes | None = None  # fed on standard input; holds the password where one is needed
 
 
 @dataclass(frozen=True)

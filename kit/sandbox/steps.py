@@ -8,7 +8,10 @@ the push starts one container running this module, which reads the steps as
 JSON on its standard input (never on a command line: the inputs hold the
 password), runs them in turn with their output passed through, and stops at
 the first that fails, saying which on standard error and exiting with its
-status. Runs inside containers: the standard library only.
+status. Runs inside containers: the standard library only, and no other kit
+module (a step is anything with :class:`kit.sandbox.datastores.Step`'s two
+fields; that module is carried into the platform image on its own, so it
+cannot import this one either).
 """
 
 from __future__ import annotations
@@ -18,7 +21,14 @@ import json
 import subprocess
 import sys
 from collections.abc import Sequence
-from typing import IO, NamedTuple
+from typing import IO, NamedTuple, Protocol
+
+
+class AStep(Protocol):
+    @property
+    def argv(self) -> tuple[str, ...]: ...
+    @property
+    def input(self) -> bytes | None: ...
 
 
 class Step(NamedTuple):
@@ -26,7 +36,7 @@ class Step(NamedTuple):
     input: bytes | None = None
 
 
-def encode(steps: Sequence[Step]) -> bytes:
+def encode(steps: Sequence[AStep]) -> bytes:
     """The steps as this module reads them."""
     return json.dumps(
         [
@@ -57,7 +67,7 @@ def decode(data: bytes) -> list[Step]:
     return steps
 
 
-def run(steps: Sequence[Step], err: IO[str]) -> int:
+def run(steps: Sequence[AStep], err: IO[str]) -> int:
     """Each step in turn; 0, or the status of the first that failed (said on ``err``)."""
     for step in steps:
         name = step.argv[0].rsplit("/", 1)[-1]

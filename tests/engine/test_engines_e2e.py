@@ -127,7 +127,9 @@ def test_mysql_and_postgresql_on_compose_keep_their_data(
     secrets = {s: (out / "secrets" / f"{s}_password").read_text() for s in _CLIENTS}
     assert not [pw for pw in secrets.values() if pw in (out / "compose.yaml").read_text()]
     project = [compose, "-p", "notes", "--compatibility"]
-    env = engine_env(daemon.engine)
+    # Creating a container on the SQL image copies about 500 MB on a vfs engine, and
+    # docker-compose gives up on the engine's answer after 60 s by default.
+    env = engine_env(daemon.engine, {"COMPOSE_HTTP_TIMEOUT": "300"})
 
     def sql(service: str, statement: str) -> str | None:
         runs_in, script = _CLIENTS[service]
@@ -176,8 +178,17 @@ def test_mysql_and_postgresql_on_compose_keep_their_data(
         assert sql("accounts", "SELECT v FROM notes.kept") == "kept by mariadb"
         logs = run([*project, "logs", "--no-color", "accounts", "ledger"], cwd=out, env=env)
         assert "Initialising" not in logs.stdout
+    except BaseException:
+        _show_state(project, out, env)  # in the report: what each container did
+        raise
     finally:
         run([*project, "down", "-v"], cwd=out, env=env, timeout=300, check=False)
+
+
+def _show_state(project: list[str], out: Path, env: dict[str, str]) -> None:
+    for args in (["ps", "-a"], ["logs", "--no-color", "--tail", "60"]):
+        done = run([*project, *args], cwd=out, env=env, timeout=120, check=False)
+        print(f"$ docker-compose {' '.join(args)}\n{done.stdout}{done.stderr}")
 
 
 def _instances(base: int, count: int) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -191,3 +192,25 @@ def test_mounts_under_deepest_first() -> None:
         "/tmp/d/with space",
         "/tmp/d",
     ]
+
+
+def test_the_images_copy_of_datastores_imports_beside_start_py_alone(tmp_path: Path) -> None:
+    """The image carries kit/sandbox/datastores.py as a module of its own, next to
+    start.py, with no kit package: it may import the standard library only."""
+    from kit.engine.image import DATASTORES, DATASTORES_SOURCE, START
+
+    folder = tmp_path / "opt-dotkit"
+    folder.mkdir()
+    shutil.copy(DATASTORES_SOURCE, folder / Path(DATASTORES).name)
+    shutil.copy(Path(image.__file__).with_name("start.py"), folder / Path(START).name)
+    # As `python3 /opt/dotkit/start.py` has it: the script's folder first on sys.path,
+    # and no site-packages (-S: this interpreter has the kit installed, the image not).
+    probe = (
+        f"import sys; sys.path.insert(0, {str(folder)!r}); import importlib, start; "
+        "importlib.import_module('datastores').init_steps"
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", probe], capture_output=True, text=True,
+        env={"PATH": "/usr/bin:/bin"}, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr

@@ -27,7 +27,6 @@ from kit.sandbox import dataservices, datastores, envfile, supconf
 from kit.sandbox.backend import ContainerSpec, Peer, hosts_file, inside, process_env
 from kit.sandbox.push.context import Context, Plan
 from kit.sandbox.seams import Runner
-from kit.sandbox.steps import Step
 
 # The build's npm cache and its bookkeeping stay behind: a container gets the
 # build's result, not the builder's tools.
@@ -176,7 +175,7 @@ def store_home(ctx: Context, plan: Plan, svc: Service, port_name: str) -> Home:
     return Home(spec, _files(spec, supervisord, []))
 
 
-def store_setup(plan: Plan, svc: Service, spec: ContainerSpec) -> list[Step]:
+def store_setup(plan: Plan, svc: Service, spec: ContainerSpec) -> list[datastores.Step]:
     """What a MySQL or PostgreSQL service runs once, before its first start (none for
     redis, or once its ``data/`` is initialised)."""
     if svc.type not in datastores.KINDS:

@@ -18,11 +18,12 @@ from kit.platform.model import Service
 from kit.proc import output_tail
 from kit.sandbox import datastores, dbready
 from kit.sandbox.backend import ContainerSpec, boxed, host_env, isolated_argv, process_env
+from kit.sandbox.datastores import Step
 from kit.sandbox.probe import NotReady
 from kit.sandbox.push.context import Context, Plan, PushFailed
 from kit.sandbox.push.home import store_cid, store_home, store_setup, write_over
 from kit.sandbox.push.switch import unroute_stale
-from kit.sandbox.steps import Step, encode
+from kit.sandbox.steps import encode
 
 INIT_TIMEOUT = 600.0  # every step of a database's initialisation
 
