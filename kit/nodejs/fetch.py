@@ -147,7 +147,8 @@ def _releases(
     known = None if refresh else _read_index(root)
     if known is None:
         where = where or net.registry()
-        known = net.fetch_releases(where, net.url_opener(where, opener))
+        reach = net.url_opener(where, opener)
+        known = net.retrying(lambda: net.fetch_releases(where, reach))
         _write_index(root, where, known)
     return known
 
@@ -217,7 +218,7 @@ def _install(
     work = Path(tempfile.mkdtemp(prefix=f".tmp-{release.version}-", dir=root))
     try:
         tgz = work / f"{PACKAGE}-{release.version}.tgz"
-        _download(release, tgz, opener, where, progress)
+        net.retrying(lambda: _download(release, tgz, opener, where, progress))
         build = archive.unpack_release(tgz, work / "unpacked", release.version)
         gypi.add_missing(build)
         build.chmod(0o755)

@@ -4,7 +4,10 @@ The registry is the one npm is configured with (``npm config get registry
 cafile``), so a mirror and its CA work. The answers are hostile input: sizes
 are capped, the packument is read by :func:`kit.nodejs.versions.releases`,
 and every way the network can fail becomes one :class:`NodeFetchFailed` that
-says what to do. ``opener`` is the seam tests replace with a registry in a dict.
+says what to do. A failure that may pass (no answer in time, a connection
+reset, a 5xx or 429 answer) is :class:`RegistryUnreachable`, which
+:func:`retrying` tries again a couple of times before giving up. ``opener`` is
+the seam tests replace with a registry in a dict.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ from __future__ import annotations
 import contextlib
 import json
 import ssl
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from http.client import HTTPException
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from kit.errors import OperationFailed
 from kit.nodejs.versions import PACKAGE, Release, branch_of, releases
@@ -30,11 +34,29 @@ MAX_PACKUMENT = 32 << 20
 # The registry's short packument (versions and dist only) is far smaller than the full one.
 _ACCEPT = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8"
 
+ATTEMPTS = 3
+RETRY_PAUSE = 1.0  # seconds before the second attempt; doubled before each next one
+
 Opener = Callable[[str, Mapping[str, str], float], IO[bytes]]
+T = TypeVar("T")
 
 
 class NodeFetchFailed(OperationFailed):
     """The registry could not be reached, or answered with something unusable."""
+
+
+class RegistryUnreachable(NodeFetchFailed):
+    """A failure that may pass if tried again: the network's, or the registry's 5xx/429."""
+
+
+def retrying(action: Callable[[], T], attempts: int = ATTEMPTS) -> T:
+    """``action()``, tried up to ``attempts`` times while it fails in a way that may pass."""
+    for attempt in range(1, attempts):
+        try:
+            return action()
+        except RegistryUnreachable:
+            time.sleep(RETRY_PAUSE * 2 ** (attempt - 1))
+    return action()
 
 
 @dataclass(frozen=True)
@@ -97,13 +119,21 @@ def get(
         with opener(url, headers, TIMEOUT) as response:
             yield response
     except urllib.error.HTTPError as exc:
-        raise NodeFetchFailed(
+        passing = exc.code >= 500 or exc.code == 429
+        raise (RegistryUnreachable if passing else NodeFetchFailed)(
             f"the npm registry answered {exc.code} {exc.reason} for {url}"
         ) from None
-    except (urllib.error.URLError, HTTPException, OSError, ValueError) as exc:
+    except (urllib.error.URLError, HTTPException, OSError) as exc:
         reason = getattr(exc, "reason", None) or exc
-        raise NodeFetchFailed(
+        raise RegistryUnreachable(
             f"cannot reach the npm registry at {where.url} to fetch Node.js ({reason}). "
+            "Connect this machine to the network, point npm at a reachable mirror "
+            "(npm config set registry URL), or use --node-version host to run this "
+            "machine's own node instead"
+        ) from None
+    except ValueError as exc:  # not an address urllib can use: trying again will not help
+        raise NodeFetchFailed(
+            f"cannot reach the npm registry at {where.url} to fetch Node.js ({exc}). "
             "Connect this machine to the network, point npm at a reachable mirror "
             "(npm config set registry URL), or use --node-version host to run this "
             "machine's own node instead"

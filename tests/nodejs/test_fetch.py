@@ -15,11 +15,13 @@ import threading
 import time
 import urllib.error
 from collections.abc import Mapping
+from email.message import Message
 from pathlib import Path
 from typing import IO
 
 import pytest
 
+from kit.nodejs import registry as net
 from kit.nodejs.archive import BadArchive
 from kit.nodejs.fetch import ensure_node, ensure_release, platform_releases
 from kit.nodejs.registry import NodeFetchFailed, Registry
@@ -229,3 +231,39 @@ def test_what_doctor_can_show_without_the_network(tmp_path: Path) -> None:
         "v0.6.x": "0.8.6",
         "v0.8.x": "0.8.28",
     }
+
+
+def test_a_failure_that_may_pass_is_tried_again_and_one_that_cannot_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(net, "RETRY_PAUSE", 0.0)
+    fake = FakeRegistry(_build_tgz())
+    tarball = next(u for u in fake.files if u.endswith(".tgz"))
+    failures = {tarball: 1}  # the first download stalls (CI saw "The read operation timed out")
+
+    def flaky(url: str, headers: Mapping[str, str], timeout: float) -> IO[bytes]:
+        if failures.get(url, 0) > 0:
+            failures[url] -= 1
+            fake.requests.append(url)
+            raise TimeoutError("The read operation timed out")
+        return fake(url, headers, timeout)
+
+    assert ensure_node("v0.8.x", cache=tmp_path, where=REG, opener=flaky).path.is_dir()
+    assert fake.requests.count(tarball) == 2
+
+    # Offline: the release list is asked for ATTEMPTS times, then the way out is named.
+    offline = FakeRegistry(_build_tgz())
+    offline.offline = True
+    with pytest.raises(NodeFetchFailed, match="cannot reach the npm registry"):
+        ensure_node("v0.8.x", cache=tmp_path / "other", where=REG, opener=offline)
+    assert len(offline.requests) == net.ATTEMPTS
+
+    # A 404 is an answer, not a failure that may pass: asked once.
+    def missing(url: str, headers: Mapping[str, str], timeout: float) -> IO[bytes]:
+        fake.requests.append(url)
+        raise urllib.error.HTTPError(url, 404, "Not Found", Message(), None)
+
+    fake.requests.clear()
+    with pytest.raises(NodeFetchFailed, match="answered 404 Not Found"):
+        ensure_node("v0.8.x", cache=tmp_path / "third", where=REG, opener=missing)
+    assert len(fake.requests) == 1
