@@ -71,18 +71,7 @@ def http_probe(sock_path: Path, host: str = "localhost", timeout: float = 1.0) -
     answer), ``DROPPED`` (taken, then the connection closed with no answer) or
     ``REFUSED`` (not taken, or no answer in ``timeout``)."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout)
-        try:
-            sock.connect(str(sock_path))
-            sock.sendall(probe_request(host))
-            first = sock.recv(5)
-        except (ConnectionResetError, BrokenPipeError):
-            return DROPPED
-        except OSError:
-            return REFUSED
-        if first == b"HTTP/":
-            return ANSWERED
-        return DROPPED if first == b"" else REFUSED
+        return _exchange(sock, str(sock_path), host, timeout)
 
 
 def netns_probe(
@@ -97,18 +86,25 @@ def netns_probe(
     except OSError:
         return None
     with sock:
-        sock.settimeout(timeout)
-        try:
-            sock.connect(("127.0.0.1", port))
-        except OSError:
-            return REFUSED
-        try:
-            sock.sendall(probe_request(host))
-            first = sock.recv(5)
-        except (ConnectionResetError, BrokenPipeError):
-            return DROPPED
-        except OSError:
-            return REFUSED
+        return _exchange(sock, ("127.0.0.1", port), host, timeout)
+
+
+def _exchange(
+    sock: socket.socket, address: str | tuple[str, int], host: str, timeout: float
+) -> str:
+    """Connect ``sock`` to ``address``, send the probe's request, classify the answer."""
+    sock.settimeout(timeout)
+    try:
+        sock.connect(address)
+    except OSError:
+        return REFUSED
+    try:
+        sock.sendall(probe_request(host))
+        first = sock.recv(5)
+    except (ConnectionResetError, BrokenPipeError):
+        return DROPPED
+    except OSError:
+        return REFUSED
     if first == b"HTTP/":
         return ANSWERED
     return DROPPED if first == b"" else REFUSED
